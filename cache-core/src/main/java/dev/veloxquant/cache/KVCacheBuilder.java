@@ -1,0 +1,24 @@
+package dev.veloxquant.cache;
+
+import dev.veloxquant.cache.fp16.Fp16KVCache;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Builds the per-layer KV caches of one sequence for a model and a {@link KVCacheConfig}. */
+public final class KVCacheBuilder {
+    private KVCacheBuilder() {
+    }
+
+    public static SequenceKVCache build(ModelGeometry model, KVCacheConfig config) {
+        List<KVCache> layers = new ArrayList<>(model.numLayers());
+        for (int layer = 0; layer < model.numLayers(); layer++) {
+            layers.add(switch (config.method()) {
+                case FP16 -> new Fp16KVCache(model.numKvHeads(), model.headDim());
+                default -> throw new InvalidKVCacheConfigException("method",
+                        "KV-cache method " + config.method() + " is not available yet");
+            });
+        }
+        return new SequenceKVCache(config, layers);
+    }
+}
