@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/find-java.sh
 echo "Using JDK at $JAVA_HOME"
-mvn -B -ntp install "$@"
+mvn -B -ntp verify "$@"
