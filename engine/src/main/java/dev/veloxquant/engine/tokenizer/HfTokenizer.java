@@ -155,11 +155,12 @@ public final class HfTokenizer implements TextTokenizer {
                 continue;
             }
             String normalized = normalizer == null ? segment.text() : normalizer.normalize(segment.text());
+            int startLimit = segment.start() == 0 ? firstCharacterLength(segment.text()) : 0;
             for (AddedTokenMatcher.Segment inner : normalizedMatcher.split(normalized)) {
                 if (inner.token() != null) {
                     out.add(inner.token().id());
                 } else if (!inner.text().isEmpty()) {
-                    encodeWords(inner.text(), segment.start() == 0 && inner.start() == 0, out);
+                    encodeWords(inner.text(), startLimit - inner.start(), out);
                 }
             }
         }
@@ -176,11 +177,25 @@ public final class HfTokenizer implements TextTokenizer {
         return all;
     }
 
-    private void encodeWords(String text, boolean atStart, IdBuffer out) {
-        List<String> words = preTokenizer == null ? List.of(text) : preTokenizer.split(List.of(text), atStart);
-        for (String word : words) {
-            if (!word.isEmpty()) {
-                out.addAll(model.encodeWord(word));
+    /**
+     * How many normalized characters come from the text's first character: Hugging Face aligns what a
+     * normalizer makes of it (NFKC's "1⁄2" for "½", a prepended "▁") to original offset 0.
+     */
+    private int firstCharacterLength(String text) {
+        if (text.isEmpty()) {
+            return 0;
+        }
+        String first = text.substring(0, Character.charCount(text.codePointAt(0)));
+        return normalizer == null ? first.length() : normalizer.normalize(first).length();
+    }
+
+    private void encodeWords(String text, int startLimit, IdBuffer out) {
+        List<PreTokenizer.Piece> words = preTokenizer == null
+                ? List.of(new PreTokenizer.Piece(text, 0))
+                : preTokenizer.split(List.of(new PreTokenizer.Piece(text, 0)), startLimit);
+        for (PreTokenizer.Piece word : words) {
+            if (!word.text().isEmpty()) {
+                out.addAll(model.encodeWord(word.text()));
             }
         }
     }
