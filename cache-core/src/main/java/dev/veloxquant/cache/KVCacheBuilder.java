@@ -1,6 +1,7 @@
 package dev.veloxquant.cache;
 
 import dev.veloxquant.cache.fp16.Fp16KVCache;
+import dev.veloxquant.cache.turboquant.TurboQuantKVCache;
 import dev.veloxquant.cache.uniform.UniformKVCache;
 
 import java.util.ArrayList;
@@ -18,6 +19,8 @@ public final class KVCacheBuilder {
                 case FP16 -> new Fp16KVCache(model.numKvHeads(), model.headDim());
                 case INT8, INT4, INT2 -> new UniformKVCache(model.numKvHeads(), model.headDim(),
                         config.nominalKeyBits(), config.effectiveValueBits(), config.groupSize(), config.windowSize());
+                case TURBOQUANT -> new TurboQuantKVCache(layer, model.numKvHeads(), model.headDim(), config.bits(),
+                        config.numResiduals(), config.effectiveValueBits(), config.windowSize());
                 default -> throw new InvalidKVCacheConfigException("method",
                         "KV-cache method " + config.method() + " is not available yet");
             });

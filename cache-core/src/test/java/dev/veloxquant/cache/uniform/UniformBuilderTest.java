@@ -4,17 +4,15 @@ import dev.veloxquant.cache.KVCacheBuilder;
 import dev.veloxquant.cache.KVCacheConfig;
 import dev.veloxquant.cache.KVCacheMethod;
 import dev.veloxquant.cache.ModelGeometry;
-import dev.veloxquant.cache.RopeLayout;
-import dev.veloxquant.cache.RotaryEmbedding;
 import dev.veloxquant.cache.SequenceKVCache;
+import dev.veloxquant.cache.TestGeometries;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 class UniformBuilderTest {
-    static final ModelGeometry TINY = new ModelGeometry("velox-tiny", 6, 6, 2, 64, 2048,
-            RotaryEmbedding.standard(64, 10000, RopeLayout.HALF), null);
+    static final ModelGeometry TINY = TestGeometries.TINY;
 
     @ParameterizedTest
     @CsvSource({"int8,,8,8", "int4,,4,4", "int2,,2,2", "int2,16,2,16", "int4,2,4,2"})
