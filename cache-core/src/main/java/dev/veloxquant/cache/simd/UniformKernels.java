@@ -2,6 +2,7 @@ package dev.veloxquant.cache.simd;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -18,53 +19,52 @@ public final class UniformKernels {
     }
 
     /**
-     * Scores of {@code nq} queries against {@code tokens} key rows from {@code rowOff}; token i belongs to
-     * group {@code i / groupSize}, whose {@code headDim} per-channel fp16 scales and zeros are at
-     * {@code sOff + (i / groupSize) * headDim}.
+     * Scores of {@code nq} queries against the first {@code tokens} keys of consecutive whole groups of
+     * {@code groupSize} tokens stored from {@code codesOff} in {@link TokenBlockCodes} layout (group g at
+     * {@code codesOff + g * TokenBlockCodes.bytes(groupSize, headDim, bits)}); group g's {@code headDim}
+     * per-channel fp16 scales and zeros are at {@code sOff + g * headDim}.
      */
-    public static void keyScores(byte[] codes, int rowOff, int headDim, int bits, int groupSize, int tokens,
+    public static void keyScores(byte[] codes, int codesOff, int headDim, int bits, int groupSize, int tokens,
                                  short[] scale, short[] zero, int sOff, float[] q, int qOff, int nq,
                                  float[] out, int outOff, int outStride) {
-        if (!Simd.enabled() || headDim % Simd.L != 0) {
-            keyScoresScalar(codes, rowOff, headDim, bits, groupSize, tokens, scale, zero, sOff, q, qOff, nq, out, outOff, outStride);
+        int tb = TokenBlockCodes.subBlock(groupSize);
+        if (!Simd.enabled() || tb != Simd.L || headDim % Simd.L != 0) {
+            keyScoresScalar(codes, codesOff, headDim, bits, groupSize, tokens, scale, zero, sOff, q, qOff, nq, out, outOff, outStride);
             return;
         }
-        int rb = PackedCodes.rowBytes(headDim, bits);
-        boolean planar = PackedCodes.isPlanar(bits) && rb % Simd.L == 0;
+        int groupBytes = TokenBlockCodes.bytes(groupSize, headDim, bits);
         float[] qs = new float[nq * headDim];
         float[] qz = new float[nq];
-        int[] row = planar ? null : new int[headDim];
         for (int t0 = 0; t0 < tokens; t0 += groupSize) {
             int n = Math.min(groupSize, tokens - t0);
             int so = sOff + (t0 / groupSize) * headDim;
             for (int qi = 0; qi < nq; qi++) {
-                float z = 0f;
-                for (int d = 0; d < headDim; d++) {
-                    float qd = q[qOff + qi * headDim + d];
-                    qs[qi * headDim + d] = qd * Float.float16ToFloat(scale[so + d]);
-                    z += qd * Float.float16ToFloat(zero[so + d]);
+                FloatVector z = FloatVector.zero(Simd.F);
+                for (int d = 0; d < headDim; d += Simd.L) {
+                    FloatVector qv = FloatVector.fromArray(Simd.F, q, qOff + qi * headDim + d);
+                    qv.mul(Simd.halfToFloat(scale, so + d)).intoArray(qs, qi * headDim + d);
+                    z = qv.fma(Simd.halfToFloat(zero, so + d), z);
                 }
-                qz[qi] = z;
+                qz[qi] = z.reduceLanes(VectorOperators.ADD);
             }
-            if (planar) {
-                foldedScoresPlanar(codes, rowOff + t0 * rb, rb, headDim, bits, n, qs, qz, nq, out, outOff + t0, outStride);
-            } else {
-                foldedScoresUnpacked(codes, rowOff + t0 * rb, rb, headDim, bits, n, qs, qz, nq, out, outOff + t0, outStride, row);
-            }
+            foldedGroupScores(codes, codesOff + (t0 / groupSize) * groupBytes, headDim, bits, n, qs, qz, nq,
+                    out, outOff + t0, outStride);
         }
     }
 
     /** Reference: dequantize each element and take the plain dot product. */
-    public static void keyScoresScalar(byte[] codes, int rowOff, int headDim, int bits, int groupSize, int tokens,
+    public static void keyScoresScalar(byte[] codes, int codesOff, int headDim, int bits, int groupSize, int tokens,
                                        short[] scale, short[] zero, int sOff, float[] q, int qOff, int nq,
                                        float[] out, int outOff, int outStride) {
-        int rb = PackedCodes.rowBytes(headDim, bits);
+        int tb = TokenBlockCodes.subBlock(groupSize);
+        int groupBytes = TokenBlockCodes.bytes(groupSize, headDim, bits);
         for (int qi = 0; qi < nq; qi++) {
             for (int t = 0; t < tokens; t++) {
-                int so = sOff + (t / groupSize) * headDim;
+                int g = t / groupSize;
+                int so = sOff + g * headDim;
                 float s = 0f;
                 for (int d = 0; d < headDim; d++) {
-                    int c = PackedCodes.get(codes, rowOff + t * rb, headDim, bits, d);
+                    int c = TokenBlockCodes.get(codes, codesOff + g * groupBytes, tb, headDim, bits, t % groupSize, d);
                     float k = Float.float16ToFloat(scale[so + d]) * c + Float.float16ToFloat(zero[so + d]);
                     s += q[qOff + qi * headDim + d] * k;
                 }
@@ -73,107 +73,117 @@ public final class UniformKernels {
         }
     }
 
-    private static void foldedScoresPlanar(byte[] codes, int rowOff, int rb, int headDim, int bits, int tokens,
-                                           float[] qs, float[] qz, int nq, float[] out, int outOff, int outStride) {
+    /** One group: per sub-block of 16 tokens, lanes are tokens; each channel adds (q⊙s)_d * codes_d. */
+    private static void foldedGroupScores(byte[] codes, int groupOff, int headDim, int bits, int tokens,
+                                          float[] qs, float[] qz, int nq, float[] out, int outOff, int outStride) {
         final int lanes = Simd.L;
         final int per = 8 / bits;
         final int mask = (1 << bits) - 1;
+        final int chunks = headDim / per;
         for (int qb = 0; qb < nq; qb += 4) {
             int m = Math.min(4, nq - qb);
             int q0 = qb * headDim;
             int q1 = q0 + headDim;
             int q2 = q1 + headDim;
             int q3 = q2 + headDim;
-            int o = outOff + qb * outStride;
-            for (int t = 0; t < tokens; t++) {
-                int ro = rowOff + t * rb;
-                FloatVector a0 = FloatVector.zero(Simd.F);
-                FloatVector a1 = a0;
-                FloatVector a2 = a0;
-                FloatVector a3 = a0;
-                for (int j = 0; j < rb; j += lanes) {
-                    IntVector raw = Simd.loadBytesAsInts(codes, ro + j);
+            for (int t0 = 0; t0 < tokens; t0 += lanes) {
+                int bo = groupOff + (t0 / lanes) * chunks * lanes;
+                FloatVector a0 = FloatVector.broadcast(Simd.F, qz[qb]);
+                FloatVector a1 = m > 1 ? FloatVector.broadcast(Simd.F, qz[qb + 1]) : a0;
+                FloatVector a2 = m > 2 ? FloatVector.broadcast(Simd.F, qz[qb + 2]) : a0;
+                FloatVector a3 = m > 3 ? FloatVector.broadcast(Simd.F, qz[qb + 3]) : a0;
+                for (int c = 0; c < chunks; c++) {
+                    IntVector raw = Simd.loadBytesAsInts(codes, bo + c * lanes);
                     for (int k = 0; k < per; k++) {
-                        FloatVector c = raw.lanewise(VectorOperators.LSHR, k * bits).and(mask)
+                        FloatVector cv = (k == 0 && bits == 8 ? raw.and(mask) : raw.lanewise(VectorOperators.LSHR, k * bits).and(mask))
                                 .convert(VectorOperators.I2F, 0).reinterpretAsFloats();
-                        int d = k * rb + j;
-                        a0 = c.fma(FloatVector.fromArray(Simd.F, qs, q0 + d), a0);
+                        int d = c * per + k;
+                        a0 = cv.fma(FloatVector.broadcast(Simd.F, qs[q0 + d]), a0);
                         if (m > 1) {
-                            a1 = c.fma(FloatVector.fromArray(Simd.F, qs, q1 + d), a1);
+                            a1 = cv.fma(FloatVector.broadcast(Simd.F, qs[q1 + d]), a1);
                             if (m > 2) {
-                                a2 = c.fma(FloatVector.fromArray(Simd.F, qs, q2 + d), a2);
+                                a2 = cv.fma(FloatVector.broadcast(Simd.F, qs[q2 + d]), a2);
                                 if (m > 3) {
-                                    a3 = c.fma(FloatVector.fromArray(Simd.F, qs, q3 + d), a3);
+                                    a3 = cv.fma(FloatVector.broadcast(Simd.F, qs[q3 + d]), a3);
                                 }
                             }
                         }
                     }
                 }
-                out[o + t] = a0.reduceLanes(VectorOperators.ADD) + qz[qb];
-                if (m > 1) {
-                    out[o + outStride + t] = a1.reduceLanes(VectorOperators.ADD) + qz[qb + 1];
-                    if (m > 2) {
-                        out[o + 2 * outStride + t] = a2.reduceLanes(VectorOperators.ADD) + qz[qb + 2];
-                        if (m > 3) {
-                            out[o + 3 * outStride + t] = a3.reduceLanes(VectorOperators.ADD) + qz[qb + 3];
+                int o = outOff + qb * outStride + t0;
+                int n = Math.min(lanes, tokens - t0);
+                if (n == lanes) {
+                    a0.intoArray(out, o);
+                    if (m > 1) {
+                        a1.intoArray(out, o + outStride);
+                        if (m > 2) {
+                            a2.intoArray(out, o + 2 * outStride);
+                            if (m > 3) {
+                                a3.intoArray(out, o + 3 * outStride);
+                            }
+                        }
+                    }
+                } else {
+                    VectorMask<Float> part = Simd.F.indexInRange(0, n);
+                    a0.intoArray(out, o, part);
+                    if (m > 1) {
+                        a1.intoArray(out, o + outStride, part);
+                        if (m > 2) {
+                            a2.intoArray(out, o + 2 * outStride, part);
+                            if (m > 3) {
+                                a3.intoArray(out, o + 3 * outStride, part);
+                            }
                         }
                     }
                 }
-            }
-        }
-    }
-
-    /** Layouts the planar loads cannot take (3-bit, short rows): unpack each row, then vector dots. */
-    private static void foldedScoresUnpacked(byte[] codes, int rowOff, int rb, int headDim, int bits, int tokens,
-                                             float[] qs, float[] qz, int nq, float[] out, int outOff, int outStride, int[] row) {
-        for (int t = 0; t < tokens; t++) {
-            PackedCodes.unpack(codes, rowOff + t * rb, headDim, bits, row, 0);
-            for (int qi = 0; qi < nq; qi++) {
-                FloatVector a = FloatVector.zero(Simd.F);
-                for (int d = 0; d < headDim; d += Simd.L) {
-                    FloatVector c = IntVector.fromArray(Simd.I, row, d).convert(VectorOperators.I2F, 0).reinterpretAsFloats();
-                    a = c.fma(FloatVector.fromArray(Simd.F, qs, qi * headDim + d), a);
-                }
-                out[outOff + qi * outStride + t] = a.reduceLanes(VectorOperators.ADD) + qz[qi];
             }
         }
     }
 
     /**
      * Adds {@code sum_t w[qi][t] * v_t} into {@code acc[accOff + qi*headDim ..]} for {@code tokens} value
-     * rows with one (scale, zero) per token and channel group of {@code cg}: {@code headDim / cg} fp16
-     * each per token, token t's at {@code sOff + t * headDim / cg}.
+     * rows (packed by {@link PackedCodes}) with one (scale, zero) per token and channel group of
+     * {@code cg}: channel group g's fp16 scale of token t at {@code scale[g][tOff + t]}.
      */
     public static void valueAccumulate(byte[] codes, int rowOff, int headDim, int bits, int cg,
-                                       short[] scale, short[] zero, int sOff, int tokens,
+                                       short[][] scale, short[][] zero, int tOff, int tokens,
                                        float[] w, int wOff, int wStride, int nq, float[] acc, int accOff) {
         int rb = PackedCodes.rowBytes(headDim, bits);
         if (!Simd.enabled() || !PackedCodes.isPlanar(bits) || rb % Simd.L != 0 || cg % Simd.L != 0) {
-            valueAccumulateScalar(codes, rowOff, headDim, bits, cg, scale, zero, sOff, tokens, w, wOff, wStride, nq, acc, accOff);
+            valueAccumulateScalar(codes, rowOff, headDim, bits, cg, scale, zero, tOff, tokens, w, wOff, wStride, nq, acc, accOff);
             return;
         }
-        int groups = headDim / cg;
-        // zero terms and the per-(token, group) scaled weights, computed once per block of tokens
-        float[] zsum = new float[nq * groups];
-        float[] ws = new float[4 * BLOCK * groups];
+        final int groups = headDim / cg;
         final int lanes = Simd.L;
         final int per = 8 / bits;
         final int mask = (1 << bits) - 1;
+        // per block of tokens: w_t * s_tg for each query and group; the zero terms sum to one number per group
+        float[] ws = new float[4 * groups * BLOCK];
+        float[] zsum = new float[nq * groups];
         for (int qb = 0; qb < nq; qb += 4) {
             int m = Math.min(4, nq - qb);
             int ab = accOff + qb * headDim;
             for (int tb = 0; tb < tokens; tb += BLOCK) {
                 int n = Math.min(BLOCK, tokens - tb);
-                for (int t = 0; t < n; t++) {
-                    int so = sOff + (tb + t) * groups;
-                    for (int g = 0; g < groups; g++) {
-                        float s = Float.float16ToFloat(scale[so + g]);
-                        float z = Float.float16ToFloat(zero[so + g]);
-                        for (int i = 0; i < m; i++) {
-                            float wt = w[wOff + (qb + i) * wStride + tb + t];
-                            ws[(i * groups + g) * BLOCK + t] = wt * s;
-                            zsum[(qb + i) * groups + g] += wt * z;
+                int full = n - n % lanes;
+                for (int g = 0; g < groups; g++) {
+                    short[] sg = scale[g];
+                    short[] zg = zero[g];
+                    for (int i = 0; i < m; i++) {
+                        int wb = wOff + (qb + i) * wStride + tb;
+                        int dst = (i * groups + g) * BLOCK;
+                        FloatVector zacc = FloatVector.zero(Simd.F);
+                        for (int t = 0; t < full; t += lanes) {
+                            FloatVector wv = FloatVector.fromArray(Simd.F, w, wb + t);
+                            wv.mul(Simd.halfToFloat(sg, tOff + tb + t)).intoArray(ws, dst + t);
+                            zacc = wv.fma(Simd.halfToFloat(zg, tOff + tb + t), zacc);
                         }
+                        float z = zacc.reduceLanes(VectorOperators.ADD);
+                        for (int t = full; t < n; t++) {
+                            ws[dst + t] = w[wb + t] * Float.float16ToFloat(sg[tOff + tb + t]);
+                            z += w[wb + t] * Float.float16ToFloat(zg[tOff + tb + t]);
+                        }
+                        zsum[(qb + i) * groups + g] += z;
                     }
                 }
                 for (int j = 0; j < rb; j += lanes) {
@@ -226,17 +236,16 @@ public final class UniformKernels {
 
     /** Reference: dequantize each element and accumulate. */
     public static void valueAccumulateScalar(byte[] codes, int rowOff, int headDim, int bits, int cg,
-                                             short[] scale, short[] zero, int sOff, int tokens,
+                                             short[][] scale, short[][] zero, int tOff, int tokens,
                                              float[] w, int wOff, int wStride, int nq, float[] acc, int accOff) {
         int rb = PackedCodes.rowBytes(headDim, bits);
-        int groups = headDim / cg;
         for (int qi = 0; qi < nq; qi++) {
             for (int t = 0; t < tokens; t++) {
                 float wt = w[wOff + qi * wStride + t];
                 for (int d = 0; d < headDim; d++) {
                     int g = d / cg;
                     int c = PackedCodes.get(codes, rowOff + t * rb, headDim, bits, d);
-                    float v = Float.float16ToFloat(scale[sOff + t * groups + g]) * c + Float.float16ToFloat(zero[sOff + t * groups + g]);
+                    float v = Float.float16ToFloat(scale[g][tOff + t]) * c + Float.float16ToFloat(zero[g][tOff + t]);
                     acc[accOff + qi * headDim + d] += wt * v;
                 }
             }

@@ -1,5 +1,7 @@
 package dev.veloxquant.cache.turboquant;
 
+import dev.veloxquant.cache.simd.MatVec;
+
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
@@ -73,28 +75,12 @@ public final class RandomRotation {
 
     /** {@code dst[dOff + i] = sum_j R[i][j] src[sOff + j]}. */
     public void rotate(float[] src, int sOff, float[] dst, int dOff) {
-        for (int i = 0; i < dim; i++) {
-            float s = 0;
-            int r = i * dim;
-            for (int j = 0; j < dim; j++) {
-                s += matrix[r + j] * src[sOff + j];
-            }
-            dst[dOff + i] = s;
-        }
+        MatVec.multiply(matrix, dim, src, sOff, dst, dOff);
     }
 
     /** {@code dst[dOff + j] = sum_i R[i][j] src[sOff + i]}: the inverse rotation. */
     public void unrotate(float[] src, int sOff, float[] dst, int dOff) {
-        for (int j = 0; j < dim; j++) {
-            dst[dOff + j] = 0;
-        }
-        for (int i = 0; i < dim; i++) {
-            float s = src[sOff + i];
-            int r = i * dim;
-            for (int j = 0; j < dim; j++) {
-                dst[dOff + j] += matrix[r + j] * s;
-            }
-        }
+        MatVec.multiplyTransposed(matrix, dim, src, sOff, dst, dOff);
     }
 
     float entry(int i, int j) {

@@ -1,6 +1,7 @@
 package dev.veloxquant.cache.uniform;
 
 import dev.veloxquant.cache.simd.PackedCodes;
+import dev.veloxquant.cache.simd.TokenBlockCodes;
 
 /**
  * KIVI's asymmetric quantizer: a group's min and max give zero = min and scale = (max - min) /
@@ -43,6 +44,24 @@ public final class AffineCodec {
                 row[d] = code(src[off + t * stride + d], sc[d], zr[d], maxCode);
             }
             PackedCodes.pack(row, 0, headDim, bits, codes, codesOff + t * rb);
+        }
+    }
+
+    /**
+     * As {@link #encodeChannels} but the codes of the group go to {@code codes} from {@code codesOff} in
+     * {@link TokenBlockCodes} layout ({@code tokens} must be the whole group).
+     */
+    public static void encodeChannelsBlocked(float[] src, int off, int stride, int tokens, int headDim, int bits,
+                                             byte[] codes, int codesOff, short[] scale, short[] zero, int sOff) {
+        int rb = PackedCodes.rowBytes(headDim, bits);
+        byte[] rows = new byte[tokens * rb];
+        encodeChannels(src, off, stride, tokens, headDim, bits, rows, 0, scale, zero, sOff);
+        int tb = TokenBlockCodes.subBlock(tokens);
+        java.util.Arrays.fill(codes, codesOff, codesOff + TokenBlockCodes.bytes(tokens, headDim, bits), (byte) 0);
+        for (int t = 0; t < tokens; t++) {
+            for (int d = 0; d < headDim; d++) {
+                TokenBlockCodes.put(codes, codesOff, tb, headDim, bits, t, d, PackedCodes.get(rows, t * rb, headDim, bits, d));
+            }
         }
     }
 

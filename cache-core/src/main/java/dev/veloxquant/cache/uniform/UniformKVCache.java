@@ -3,6 +3,7 @@ package dev.veloxquant.cache.uniform;
 import dev.veloxquant.cache.CacheFootprint;
 import dev.veloxquant.cache.KVCache;
 import dev.veloxquant.cache.simd.PackedCodes;
+import dev.veloxquant.cache.simd.TokenBlockCodes;
 import dev.veloxquant.cache.simd.UniformKernels;
 import dev.veloxquant.cache.store.Fp16Rows;
 
@@ -37,8 +38,8 @@ public final class UniformKVCache implements KVCache {
     private int quantizedKeys;
 
     private byte[][] valueCodes;
-    private short[][] valueScale;
-    private short[][] valueZero;
+    private short[][][] valueScale;   // [head][channel group][token]
+    private short[][][] valueZero;
     private Fp16Rows valueWindow;
     private int quantizedValues;
 
@@ -69,8 +70,8 @@ public final class UniformKVCache implements KVCache {
             valueWindow = new Fp16Rows(kvHeads, headDim, 0);
         } else {
             valueCodes = new byte[kvHeads][0];
-            valueScale = new short[kvHeads][0];
-            valueZero = new short[kvHeads][0];
+            valueScale = new short[kvHeads][headDim / channelGroup][0];
+            valueZero = new short[kvHeads][headDim / channelGroup][0];
             valueWindow = window > 0 ? new Fp16Rows(kvHeads, headDim, window) : null;
         }
     }
@@ -159,7 +160,7 @@ public final class UniformKVCache implements KVCache {
         keyCodes[h] = grow(keyCodes[h], (quantizedKeys + groupSize) * keyRow);
         keyScale[h] = grow(keyScale[h], (g + 1) * headDim);
         keyZero[h] = grow(keyZero[h], (g + 1) * headDim);
-        AffineCodec.encodeChannels(group, 0, headDim, groupSize, headDim, keyBits,
+        AffineCodec.encodeChannelsBlocked(group, 0, headDim, groupSize, headDim, keyBits,
                 keyCodes[h], quantizedKeys * keyRow, keyScale[h], keyZero[h], g * headDim);
     }
 
@@ -167,10 +168,15 @@ public final class UniformKVCache implements KVCache {
         int t = quantizedValues;
         int groups = headDim / channelGroup;
         valueCodes[h] = grow(valueCodes[h], (t + 1) * valueRow);
-        valueScale[h] = grow(valueScale[h], (t + 1) * groups);
-        valueZero[h] = grow(valueZero[h], (t + 1) * groups);
-        AffineCodec.encodeToken(src, off, headDim, channelGroup, valueBits,
-                valueCodes[h], t * valueRow, valueScale[h], valueZero[h], t * groups);
+        short[] sc = new short[groups];
+        short[] zr = new short[groups];
+        AffineCodec.encodeToken(src, off, headDim, channelGroup, valueBits, valueCodes[h], t * valueRow, sc, zr, 0);
+        for (int g = 0; g < groups; g++) {
+            valueScale[h][g] = grow(valueScale[h][g], t + 1);
+            valueZero[h][g] = grow(valueZero[h][g], t + 1);
+            valueScale[h][g][t] = sc[g];
+            valueZero[h][g][t] = zr[g];
+        }
     }
 
     private static byte[] grow(byte[] a, int need) {
@@ -223,8 +229,9 @@ public final class UniformKVCache implements KVCache {
         for (int t = 0; t < size; t++) {
             if (t < quantizedKeys) {
                 int so = (t / groupSize) * headDim;
+                int go = (t / groupSize) * groupSize * keyRow;
                 for (int d = 0; d < headDim; d++) {
-                    int c = PackedCodes.get(keyCodes[h], t * keyRow, headDim, keyBits, d);
+                    int c = TokenBlockCodes.get(keyCodes[h], go, TokenBlockCodes.subBlock(groupSize), headDim, keyBits, t % groupSize, d);
                     out[t * headDim + d] = Float.float16ToFloat(keyScale[h][so + d]) * c + Float.float16ToFloat(keyZero[h][so + d]);
                 }
             } else {
@@ -242,8 +249,8 @@ public final class UniformKVCache implements KVCache {
             if (valueBits != 16 && t < quantizedValues) {
                 for (int d = 0; d < headDim; d++) {
                     int c = PackedCodes.get(valueCodes[h], t * valueRow, headDim, valueBits, d);
-                    int si = t * groups + d / channelGroup;
-                    out[t * headDim + d] = Float.float16ToFloat(valueScale[h][si]) * c + Float.float16ToFloat(valueZero[h][si]);
+                    int g = d / channelGroup;
+                    out[t * headDim + d] = Float.float16ToFloat(valueScale[h][g][t]) * c + Float.float16ToFloat(valueZero[h][g][t]);
                 }
             } else {
                 valueWindow.get(h, t, out, t * headDim);
