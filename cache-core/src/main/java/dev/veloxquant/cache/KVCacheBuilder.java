@@ -1,5 +1,7 @@
 package dev.veloxquant.cache;
 
+import dev.veloxquant.cache.commvq.CommVQKVCache;
+import dev.veloxquant.cache.commvq.CommVQQuantizer;
 import dev.veloxquant.cache.fp16.Fp16KVCache;
 
 import java.util.ArrayList;
@@ -15,6 +17,10 @@ public final class KVCacheBuilder {
         for (int layer = 0; layer < model.numLayers(); layer++) {
             layers.add(switch (config.method()) {
                 case FP16 -> new Fp16KVCache(model.numKvHeads(), model.headDim());
+                case COMMVQ -> new CommVQKVCache(model.numKvHeads(), model.headDim(), model.rope(),
+                        new CommVQQuantizer(config.bits(), config.numResiduals(), model.rope().layout(),
+                                config.groupSize()).paramsFor(model.headDim()),
+                        config.windowSize(), config.effectiveValueBits());
                 default -> throw new InvalidKVCacheConfigException("method",
                         "KV-cache method " + config.method() + " is not available yet");
             });
