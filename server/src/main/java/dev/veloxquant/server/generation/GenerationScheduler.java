@@ -20,10 +20,8 @@ import reactor.core.publisher.FluxSink;
 import reactor.core.scheduler.Schedulers;
 
 import java.time.Duration;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -47,6 +45,8 @@ public class GenerationScheduler implements DisposableBean {
     private final int maxQueue;
     private final AtomicInteger waiting = new AtomicInteger();
     private final AtomicInteger running = new AtomicInteger();
+    /** Requests running or waiting; at most threads + maxQueue. */
+    private final AtomicInteger admitted = new AtomicInteger();
 
     public GenerationScheduler(VeloxQuantProperties props, LiveKVCacheRegistry liveCaches, RequestListeners listeners) {
         this.liveCaches = liveCaches;
@@ -55,9 +55,10 @@ public class GenerationScheduler implements DisposableBean {
         this.retryAfter = props.limits().retryAfter();
         this.threads = props.limits().generationThreads();
         this.maxQueue = props.limits().maxQueue();
-        BlockingQueue<Runnable> queue = maxQueue == 0 ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(maxQueue);
+        // Admission is counted here, not by the executor's queue: a bounded queue would also refuse
+        // work in the instant between a worker finishing and it taking the next task.
         AtomicInteger n = new AtomicInteger();
-        this.executor = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS, queue,
+        this.executor = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
                 r -> Thread.ofPlatform().name("generation-" + n.incrementAndGet()).daemon().unstarted(r),
                 new ThreadPoolExecutor.AbortPolicy());
     }
@@ -86,12 +87,19 @@ public class GenerationScheduler implements DisposableBean {
      */
     public Flux<GenerationEvent> run(GenerationJob job) {
         return Flux.create(sink -> {
+            if (admitted.incrementAndGet() > threads + maxQueue) {
+                admitted.decrementAndGet();
+                sink.error(ApiErrors.overloaded(retryAfter));
+                return;
+            }
             Execution exec = new Execution(job, sink);
             waiting.incrementAndGet();
             try {
                 executor.execute(exec);
             } catch (RejectedExecutionException e) {
+                // only after shutdown
                 waiting.decrementAndGet();
+                exec.release();
                 sink.error(ApiErrors.overloaded(retryAfter));
                 return;
             }
@@ -114,6 +122,7 @@ public class GenerationScheduler implements DisposableBean {
         private final FluxSink<GenerationEvent> sink;
         private final AtomicBoolean cancelled = new AtomicBoolean();
         private final AtomicBoolean finished = new AtomicBoolean();
+        private final AtomicBoolean released = new AtomicBoolean();
         private final long queuedAt = System.nanoTime();
         private volatile boolean timedOut;
         private boolean started;
@@ -128,6 +137,14 @@ public class GenerationScheduler implements DisposableBean {
         void cancel() {
             if (cancelled.compareAndSet(false, true) && executor.remove(this)) {
                 waiting.decrementAndGet();
+                release();
+            }
+        }
+
+        /** Gives the admission slot back, once. */
+        void release() {
+            if (released.compareAndSet(false, true)) {
+                admitted.decrementAndGet();
             }
         }
 
@@ -144,11 +161,13 @@ public class GenerationScheduler implements DisposableBean {
         public void run() {
             waiting.decrementAndGet();
             if (cancelled.get()) {
+                release();
                 return;
             }
             running.incrementAndGet();
             String model = job.model().id();
             listeners.each(l -> l.generationStarted(model, job.endpoint(), System.nanoTime() - queuedAt));
+            Throwable failure = null;
             try {
                 for (ChoicePlan choice : job.choices()) {
                     if (cancelled.get()) {
@@ -171,25 +190,27 @@ public class GenerationScheduler implements DisposableBean {
                     ensureStarted();
                     sink.next(new GenerationEvent.ChoiceDone(choice.index(), result));
                 }
-                if (cancelled.get()) {
-                    listeners.each(l -> l.generationCancelled(model, job.endpoint(), timedOut));
-                } else {
-                    finished.set(true);
-                    sink.complete();
-                }
             } catch (InvalidKVCacheConfigException e) {
-                finished.set(true);
-                sink.error(ApiErrors.invalidKvCache(e));
+                failure = ApiErrors.invalidKvCache(e);
             } catch (ApiException e) {
-                finished.set(true);
-                sink.error(e);
+                failure = e;
             } catch (RuntimeException | Error e) {
-                finished.set(true);
                 log.error("Generation failed on model '{}'", model, e);
-                sink.error(ApiErrors.internal("Generation failed: " + e.getClass().getSimpleName()
-                        + (e.getMessage() == null ? "" : ": " + e.getMessage())));
+                failure = ApiErrors.internal("Generation failed: " + e.getClass().getSimpleName()
+                        + (e.getMessage() == null ? "" : ": " + e.getMessage()));
             } finally {
+                // Free the slot before answering, so a client's next request never meets its own old one.
                 running.decrementAndGet();
+                release();
+            }
+            if (failure != null) {
+                finished.set(true);
+                sink.error(failure);
+            } else if (cancelled.get()) {
+                listeners.each(l -> l.generationCancelled(model, job.endpoint(), timedOut));
+            } else {
+                finished.set(true);
+                sink.complete();
             }
         }
 

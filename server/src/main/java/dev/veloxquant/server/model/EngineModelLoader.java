@@ -2,14 +2,12 @@ package dev.veloxquant.server.model;
 
 import dev.veloxquant.engine.api.LanguageModel;
 import dev.veloxquant.engine.api.LanguageModels;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.stereotype.Component;
 
 import java.util.function.Consumer;
 
-/** Loads models through the engine's {@link LanguageModels#load}. */
+/** Loads models through the engine's {@link LanguageModels#load}; tests substitute a {@code @Primary} loader. */
 @Component
-@ConditionalOnMissingBean(value = ModelLoader.class, ignored = EngineModelLoader.class)
 public class EngineModelLoader implements ModelLoader {
 
     @Override
