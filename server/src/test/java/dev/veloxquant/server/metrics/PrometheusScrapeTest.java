@@ -155,8 +155,8 @@ class PrometheusScrapeTest {
             }
             post("/v1/chat/completions", """
                     {"model": "%s", "messages": [{"role": "user", "content": "Tell me a story."}], "max_tokens": 16,
-                     "stream": true, "stream_options": {"include_usage": true}, "kv_cache": {"method": "commvq"}}
-                    """.formatted(model), 200);
+                     "stream": true, "stream_options": {"include_usage": true}, "kv_cache": {"method": "%s"}}
+                    """.formatted(model, METHODS.getLast()), 200);
             cancelledStream(model);
             post("/v1/completions", "{\"model\": \"" + model + "\", \"prompt\": \"Hi\", \"kv_cache\": {\"method\": \"zip9\"}}", 400);
             post("/v1/completions", "{\"model\": \"no-such-model\", \"prompt\": \"Hi\"}", 404);
@@ -173,8 +173,8 @@ class PrometheusScrapeTest {
         HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/completions"))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("""
-                        {"model": "%s", "prompt": "%s", "max_tokens": 1500, "stream": true, "kv_cache": {"method": "int4"}}
-                        """.formatted(model, PROMPT)))
+                        {"model": "%s", "prompt": "%s", "max_tokens": 1500, "stream": true, "kv_cache": {"method": "%s"}}
+                        """.formatted(model, PROMPT, METHODS.get(1 % METHODS.size()))))
                 .build();
         HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
         assertThat(r.statusCode()).isEqualTo(200);
