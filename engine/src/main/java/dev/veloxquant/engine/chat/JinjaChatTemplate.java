@@ -30,11 +30,14 @@ public final class JinjaChatTemplate implements ChatTemplate {
     private final Map<String, String> specialTokens;
     private final Jinjava jinjava;
 
+    /** One engine for all templates: it is costly to build, holds no per-template state and renders thread-safely. */
+    private static final Jinjava SHARED_JINJAVA = newJinjava();
+
     public JinjaChatTemplate(String source, Map<String, String> specialTokens) {
         // jinja2's keep_trailing_newline=False: one trailing newline of the source is not output.
         this.source = JinjaSourceRewriter.rewrite(source.endsWith("\n") ? source.substring(0, source.length() - 1) : source);
         this.specialTokens = Map.copyOf(specialTokens);
-        this.jinjava = newJinjava();
+        this.jinjava = SHARED_JINJAVA;
         checkSyntax();
     }
 
