@@ -87,6 +87,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
         } catch (NoSuchMethodException e) {
             throw new IllegalStateException(e);
         }
+        jinjava.getGlobalContext().registerTag(new GenerationTag());
         jinjava.getGlobalContext().registerFilter(new ToJsonFilter());
         jinjava.getGlobalContext().registerFilter(new LengthFilter("length"));
         jinjava.getGlobalContext().registerFilter(new LengthFilter("count"));

@@ -70,6 +70,13 @@ class ChatTemplateLoadTest {
     }
 
     @Test
+    void generationBlocksRenderTheirBody() {
+        JinjaChatTemplate template = new JinjaChatTemplate(
+                "{% for m in messages %}{% if m.role == 'assistant' %}{% generation %}<a>{{ m.content }}</a>{% endgeneration %}{% else %}{{ m.content }}{% endif %}{% endfor %}", Map.of());
+        assertThat(template.render(List.of(new ChatMessage("user", "q"), new ChatMessage("assistant", "r")), false)).isEqualTo("q<a>r</a>");
+    }
+
+    @Test
     void strftimeNowAndExtraVariablesAreAvailable() {
         JinjaChatTemplate template = new JinjaChatTemplate("{{ strftime_now('%Y') }}|{{ enable_thinking }}|{{ tools | tojson }}", Map.of());
         String out = template.render(HELLO, false, Map.of("enable_thinking", false, "tools", List.of(Map.of("name", "f"))));
