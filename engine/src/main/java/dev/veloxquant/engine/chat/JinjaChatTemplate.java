@@ -30,11 +30,14 @@ public final class JinjaChatTemplate implements ChatTemplate {
     private final Map<String, String> specialTokens;
     private final Jinjava jinjava;
 
+    /** One engine for all templates: it is costly to build, holds no per-template state and renders thread-safely. */
+    private static final Jinjava SHARED_JINJAVA = newJinjava();
+
     public JinjaChatTemplate(String source, Map<String, String> specialTokens) {
         // jinja2's keep_trailing_newline=False: one trailing newline of the source is not output.
         this.source = JinjaSourceRewriter.rewrite(source.endsWith("\n") ? source.substring(0, source.length() - 1) : source);
         this.specialTokens = Map.copyOf(specialTokens);
-        this.jinjava = newJinjava();
+        this.jinjava = SHARED_JINJAVA;
         checkSyntax();
     }
 
@@ -84,6 +87,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
         } catch (NoSuchMethodException e) {
             throw new IllegalStateException(e);
         }
+        jinjava.getGlobalContext().registerTag(new GenerationTag());
         jinjava.getGlobalContext().registerFilter(new ToJsonFilter());
         jinjava.getGlobalContext().registerFilter(new LengthFilter("length"));
         jinjava.getGlobalContext().registerFilter(new LengthFilter("count"));
@@ -116,6 +120,9 @@ public final class JinjaChatTemplate implements ChatTemplate {
             chat.add(message);
         }
         Map<String, Object> variables = new HashMap<>(specialTokens);
+        // jinja2 sees its global functions as defined ("{% if strftime_now is defined %}" in Llama 3.2).
+        variables.put("strftime_now", "<function strftime_now>");
+        variables.put("raise_exception", "<function raise_exception>");
         variables.putAll(extraVariables);
         variables.put("messages", chat);
         variables.put("add_generation_prompt", addGenerationPrompt);

@@ -232,7 +232,7 @@ final class JinjaSourceRewriter {
             return body;
         }
         // A function call, not parentheses: Jinjava reads "({'a': 1, 'b': 2}|f)" as a tuple.
-        return body.substring(0, start) + " pyprint(" + expression(inner) + ") " + body.substring(end);
+        return body.substring(0, start) + " pyprint(" + expression(inner.strip()) + ") " + body.substring(end);
     }
 
     /** Call arguments: each rewritten, keyword values wrapped in parentheses. */

@@ -205,27 +205,44 @@ public final class HfTokenizer implements TextTokenizer {
         return new String(decodeBytes(Arrays.stream(ids).boxed().toList(), skipSpecial), StandardCharsets.UTF_8);
     }
 
+    /** Whether decoding keeps {@code id} (unknown ids, and special ones when skipped, are dropped). */
+    boolean isDecoded(int id, boolean skipSpecial) {
+        return id >= 0 && id < idToToken.length && idToToken[id] != null && !(skipSpecial && special[id]);
+    }
+
     /** The decoder's output for {@code ids} as raw bytes (may end inside a UTF-8 sequence). */
     byte[] decodeBytes(List<Integer> ids, boolean skipSpecial) {
-        List<byte[]> pieces = new ArrayList<>(ids.size());
+        return decodeBytes(ids, skipSpecial, false);
+    }
+
+    /**
+     * As {@link #decodeBytes(List, boolean)}; with {@code continuation} the ids are decoded as if other
+     * text came before them: decoders treat the first token specially (Metaspace drops its leading
+     * space), so a neutral "a" is decoded first and cut off.
+     */
+    byte[] decodeBytes(List<Integer> ids, boolean skipSpecial, boolean continuation) {
+        List<byte[]> pieces = new ArrayList<>(ids.size() + 1);
+        if (continuation && decoder != null) {
+            pieces.add(new byte[] {'a'});
+        }
         for (int id : ids) {
-            if (id < 0 || id >= idToToken.length || idToToken[id] == null || (skipSpecial && special[id])) {
-                continue;
+            if (isDecoded(id, skipSpecial)) {
+                pieces.add(idToToken[id].getBytes(StandardCharsets.UTF_8));
             }
-            pieces.add(idToToken[id].getBytes(StandardCharsets.UTF_8));
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         if (decoder == null) {
             for (int i = 0; i < pieces.size(); i++) {
-                if (i > 0) {
+                if (i > 0 || continuation) {
                     out.write(' ');
                 }
                 out.writeBytes(pieces.get(i));
             }
-        } else {
-            decoder.decode(pieces).forEach(out::writeBytes);
+            return out.toByteArray();
         }
-        return out.toByteArray();
+        decoder.decode(pieces).forEach(out::writeBytes);
+        byte[] all = out.toByteArray();
+        return continuation ? Arrays.copyOfRange(all, 1, all.length) : all;
     }
 
     @Override
@@ -234,13 +251,8 @@ public final class HfTokenizer implements TextTokenizer {
         if (special[id] || decoder == null) {
             return idToToken[id].getBytes(StandardCharsets.UTF_8);
         }
-        // Decoders treat the first token specially (Metaspace drops its leading space): decode after a
-        // neutral "a" and cut it off, so " the" keeps its space.
-        List<byte[]> pieces = decoder.decode(List.of(new byte[] {'a'}, idToToken[id].getBytes(StandardCharsets.UTF_8)));
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        pieces.forEach(out::writeBytes);
-        byte[] all = out.toByteArray();
-        return Arrays.copyOfRange(all, 1, all.length);
+        // As a continuation, so " the" keeps the space a first token would lose.
+        return decodeBytes(List.of(id), false, true);
     }
 
     @Override
