@@ -2,6 +2,7 @@ package dev.veloxquant.cache.simd;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -253,6 +254,125 @@ public final class LookupKernels {
                 for (int i = 0; i < dim; i++) {
                     acc[accOff + qi * dim + i] += wt * row[i];
                 }
+            }
+        }
+    }
+
+    /**
+     * Scores over keys in {@link StageBlockCodes} layout from {@code base}: {@code out[outOff + qi*outStride + t]
+     * = alpha_t * sum_i qr[qi][i] * sum_s table_s[c]} for the first {@code tokens} tokens.
+     */
+    public static void blockScores(byte[] codes, int base, int stages, int bits, int dim, float[] tables,
+                                   short[] alpha, int tokens, float[] qr, int qOff, int nq,
+                                   float[] out, int outOff, int outStride) {
+        if (!Simd.enabled() || Simd.L != StageBlockCodes.BLOCK || (1 << bits) > Simd.L || !PackedCodes.isPlanar(bits)) {
+            blockScoresScalar(codes, base, stages, bits, dim, tables, alpha, tokens, qr, qOff, nq, out, outOff, outStride);
+            return;
+        }
+        final int lanes = Simd.L;
+        final int blockBytes = StageBlockCodes.blockBytes(dim, bits, stages);
+        final int per = 8 / bits;
+        final int mask = (1 << bits) - 1;
+        final int chunks = dim / per;
+        IntVector t0 = table(tables, 0);
+        IntVector t1 = stages > 1 ? table(tables, 1) : t0;
+        IntVector t2 = stages > 2 ? table(tables, 2) : t0;
+        IntVector t3 = stages > 3 ? table(tables, 3) : t0;
+        int[] p0 = new int[stages];
+        for (int s = 0; s < stages; s++) {
+            p0[s] = StageBlockCodes.planeOffset(dim, bits, s, 0);
+        }
+        float[] alphaPart = new float[lanes];
+        for (int tb = 0; tb < tokens; tb += lanes) {
+            int bo = base + (tb / lanes) * blockBytes;
+            int n = Math.min(lanes, tokens - tb);
+            FloatVector av;
+            if (n == lanes) {
+                av = Simd.halfToFloat(alpha, tb);
+            } else {
+                java.util.Arrays.fill(alphaPart, 0f);
+                for (int i = 0; i < n; i++) {
+                    alphaPart[i] = Float.float16ToFloat(alpha[tb + i]);
+                }
+                av = FloatVector.fromArray(Simd.F, alphaPart, 0);
+            }
+            for (int qb = 0; qb < nq; qb += 4) {
+                int m = Math.min(4, nq - qb);
+                int q0 = qOff + qb * dim;
+                int q1 = q0 + dim;
+                int q2 = q1 + dim;
+                int q3 = q2 + dim;
+                FloatVector a0 = FloatVector.zero(Simd.F);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                for (int c = 0; c < chunks; c++) {
+                    int co = bo + c * lanes;
+                    IntVector r0 = Simd.loadBytesAsInts(codes, co + p0[0]);
+                    IntVector r1 = stages > 1 ? Simd.loadBytesAsInts(codes, co + p0[1]) : r0;
+                    IntVector r2 = stages > 2 ? Simd.loadBytesAsInts(codes, co + p0[2]) : r0;
+                    IntVector r3 = stages > 3 ? Simd.loadBytesAsInts(codes, co + p0[3]) : r0;
+                    for (int k = 0; k < per; k++) {
+                        int sh = k * bits;
+                        FloatVector v = lookup(r0, sh, mask, t0);
+                        if (stages > 1) {
+                            v = v.add(lookup(r1, sh, mask, t1));
+                            if (stages > 2) {
+                                v = v.add(lookup(r2, sh, mask, t2));
+                                if (stages > 3) {
+                                    v = v.add(lookup(r3, sh, mask, t3));
+                                }
+                            }
+                        }
+                        int d = c * per + k;
+                        a0 = v.fma(FloatVector.broadcast(Simd.F, qr[q0 + d]), a0);
+                        if (m > 1) {
+                            a1 = v.fma(FloatVector.broadcast(Simd.F, qr[q1 + d]), a1);
+                            if (m > 2) {
+                                a2 = v.fma(FloatVector.broadcast(Simd.F, qr[q2 + d]), a2);
+                                if (m > 3) {
+                                    a3 = v.fma(FloatVector.broadcast(Simd.F, qr[q3 + d]), a3);
+                                }
+                            }
+                        }
+                    }
+                }
+                int o = outOff + qb * outStride + tb;
+                VectorMask<Float> part = Simd.F.indexInRange(0, n);
+                a0.mul(av).intoArray(out, o, part);
+                if (m > 1) {
+                    a1.mul(av).intoArray(out, o + outStride, part);
+                    if (m > 2) {
+                        a2.mul(av).intoArray(out, o + 2 * outStride, part);
+                        if (m > 3) {
+                            a3.mul(av).intoArray(out, o + 3 * outStride, part);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Reference for {@link #blockScores}: decode each element, then the plain dot product. */
+    public static void blockScoresScalar(byte[] codes, int base, int stages, int bits, int dim, float[] tables,
+                                         short[] alpha, int tokens, float[] qr, int qOff, int nq,
+                                         float[] out, int outOff, int outStride) {
+        float[] row = new float[dim];
+        for (int t = 0; t < tokens; t++) {
+            float a = Float.float16ToFloat(alpha[t]);
+            for (int i = 0; i < dim; i++) {
+                float v = 0;
+                for (int s = 0; s < stages; s++) {
+                    v += tables[s * TABLE_STRIDE + StageBlockCodes.get(codes, base, dim, bits, stages, t, s, i)];
+                }
+                row[i] = a * v;
+            }
+            for (int qi = 0; qi < nq; qi++) {
+                float sum = 0;
+                for (int i = 0; i < dim; i++) {
+                    sum += qr[qOff + qi * dim + i] * row[i];
+                }
+                out[outOff + qi * outStride + t] = sum;
             }
         }
     }
