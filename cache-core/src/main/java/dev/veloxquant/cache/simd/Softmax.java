@@ -64,5 +64,4 @@ public final class Softmax {
             a[off + i] *= inv;
         }
     }
-
 }

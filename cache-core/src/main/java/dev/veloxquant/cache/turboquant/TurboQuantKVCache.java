@@ -3,6 +3,8 @@ package dev.veloxquant.cache.turboquant;
 import dev.veloxquant.cache.CacheFootprint;
 import dev.veloxquant.cache.KVCache;
 import dev.veloxquant.cache.simd.LookupKernels;
+import dev.veloxquant.cache.simd.PackedCodes;
+import dev.veloxquant.cache.simd.StageBlockCodes;
 import dev.veloxquant.cache.store.Fp16Rows;
 
 import java.util.Arrays;
@@ -121,12 +123,24 @@ public final class TurboQuantKVCache implements KVCache {
         }
     }
 
+    /** Keys are coded into 16-token blocks ({@link StageBlockCodes}) for the lane-per-token score kernel. */
     private void codeKey(int h, int t, float[] src, int off, float[] rotated) {
         rotations[h].rotate(src, off, rotated, 0);
         int rb = keyCodec.rowBytes();
-        keyCodes[h] = grow(keyCodes[h], (t + 1) * rb);
+        byte[] row = new byte[rb];
+        short alpha = keyCodec.encode(rotated, 0, row, 0);
+        int bits = keyCodec.bits();
+        int stages = keyCodec.stages();
+        int blockBytes = StageBlockCodes.blockBytes(headDim, bits, stages);
+        keyCodes[h] = grow(keyCodes[h], (t / StageBlockCodes.BLOCK + 1) * blockBytes);
         keyScale[h] = grow(keyScale[h], t + 1);
-        keyScale[h][t] = keyCodec.encode(rotated, 0, keyCodes[h], t * rb);
+        keyScale[h][t] = alpha;
+        int prb = PackedCodes.rowBytes(headDim, bits);
+        for (int s = 0; s < stages; s++) {
+            for (int d = 0; d < headDim; d++) {
+                StageBlockCodes.put(keyCodes[h], 0, headDim, bits, stages, t, s, d, PackedCodes.get(row, s * prb, headDim, bits, d));
+            }
+        }
     }
 
     private void codeValue(int h, int t, float[] src, int off, float[] rotated) {
@@ -154,8 +168,8 @@ public final class TurboQuantKVCache implements KVCache {
             for (int qi = 0; qi < numQueries; qi++) {
                 rotations[kvHead].rotate(q, qOff + qi * headDim, qr, qi * headDim);
             }
-            LookupKernels.scores(keyCodes[kvHead], 0, keyCodec.stages(), keyCodec.bits(), headDim, keyCodec.tables(),
-                    keyScale[kvHead], 0, n, qr, 0, numQueries, out, outOff, upTo);
+            LookupKernels.blockScores(keyCodes[kvHead], 0, keyCodec.stages(), keyCodec.bits(), headDim, keyCodec.tables(),
+                    keyScale[kvHead], n, qr, 0, numQueries, out, outOff, upTo);
         }
         if (upTo > n) {
             keyWindow.scores(kvHead, n, upTo, q, qOff, numQueries, out, outOff, upTo);
@@ -199,7 +213,16 @@ public final class TurboQuantKVCache implements KVCache {
         float[] y = new float[headDim];
         for (int t = 0; t < size; t++) {
             if (t < coded) {
-                keyCodec.decode(keyCodes[h], t * keyCodec.rowBytes(), keyScale[h][t], y, 0);
+                float a = Float.float16ToFloat(keyScale[h][t]);
+                float[] tables = keyCodec.tables();
+                for (int d = 0; d < headDim; d++) {
+                    float v = 0;
+                    for (int s = 0; s < keyCodec.stages(); s++) {
+                        v += tables[s * ResidualScalarCodec.TABLE_STRIDE
+                                + StageBlockCodes.get(keyCodes[h], 0, headDim, keyCodec.bits(), keyCodec.stages(), t, s, d)];
+                    }
+                    y[d] = a * v;
+                }
                 rotations[h].unrotate(y, 0, out, t * headDim);
             } else {
                 keyWindow.get(h, t, out, t * headDim);
