@@ -2,9 +2,10 @@ package dev.veloxquant.cache.commvq;
 
 /**
  * Encodes and decodes the pre-RoPE keys of one head for one block of tokens. Storage of a block:
- * per pair, the codes of its tokens ({@link CommVQParams#pairBlockBytes()} bytes); per pair four
- * fp16 grid parameters (lo, step of the real axis, then of the imaginary axis); per token one fp16
- * norm when {@link CommVQParams#tokenNorm()}.
+ * per pair, the codes of its tokens ({@link CommVQParams#pairBlockBytes()} bytes); four fp16 rows
+ * of grid parameters over the pairs (lo of the real axis, its step, lo of the imaginary axis, its
+ * step), so a kernel converts each row with vector loads; per token one fp16 norm when
+ * {@link CommVQParams#tokenNorm()}.
  *
  * <p>Code layout of a pair when {@code k = codesPerByte() > 0}: token {@code j = m·(G/k) + i} sits
  * in byte {@code i} at bit {@code m·pairCodeBits}, so one byte load of consecutive {@code i} feeds
@@ -26,6 +27,7 @@ final class BlockCodec {
     private final float[] xs;
     private final float[] ys;
     private final float[] unit;
+    private final short[] fitOut = new short[CommVQParams.META_PER_PAIR];
 
     BlockCodec(CommVQParams params) {
         this.p = params;
@@ -71,7 +73,7 @@ final class BlockCodec {
                 for (int d = 0; d < headDim; d++) {
                     ss += (double) src[s + d] * src[s + d];
                 }
-                short n16 = Float.floatToFloat16((float) Math.sqrt(ss));
+                short n16 = UniformGridFit.half((float) Math.sqrt(ss));
                 norms[normBase + t] = n16;
                 float nf = Float.float16ToFloat(n16);
                 scale = nf > 0f ? 1f / nf : 0f;
@@ -86,13 +88,15 @@ final class BlockCodec {
                 xs[t] = unit[t * headDim + first[q]];
                 ys[t] = unit[t * headDim + second[q]];
             }
-            int m = metaBase + q * CommVQParams.META_PER_PAIR;
-            UniformGridFit.fit(xs, n, levels, meta, m);
-            UniformGridFit.fit(ys, n, levels, meta, m + 2);
-            float loX = Float.float16ToFloat(meta[m]);
-            float stX = Float.float16ToFloat(meta[m + 1]);
-            float loY = Float.float16ToFloat(meta[m + 2]);
-            float stY = Float.float16ToFloat(meta[m + 3]);
+            UniformGridFit.fit(xs, n, levels, fitOut, 0);
+            UniformGridFit.fit(ys, n, levels, fitOut, 2);
+            for (int i = 0; i < CommVQParams.META_PER_PAIR; i++) {
+                meta[metaBase + i * pairs + q] = fitOut[i];
+            }
+            float loX = Float.float16ToFloat(fitOut[0]);
+            float stX = Float.float16ToFloat(fitOut[1]);
+            float loY = Float.float16ToFloat(fitOut[2]);
+            float stY = Float.float16ToFloat(fitOut[3]);
             int region = codeBase + q * pairBytes;
             for (int t = 0; t < n; t++) {
                 int a = UniformGridFit.index(xs[t], loX, stX, levels);
@@ -107,11 +111,10 @@ final class BlockCodec {
                 float[] dst, int dstOff, int dstStride) {
         int pairBytes = p.pairBlockBytes();
         for (int q = 0; q < pairs; q++) {
-            int m = metaBase + q * CommVQParams.META_PER_PAIR;
-            float stX = Float.float16ToFloat(meta[m + 1]);
-            float stY = Float.float16ToFloat(meta[m + 3]);
-            float bX = UniformGridFit.base(Float.float16ToFloat(meta[m]), stX);
-            float bY = UniformGridFit.base(Float.float16ToFloat(meta[m + 2]), stY);
+            float stX = Float.float16ToFloat(meta[metaBase + pairs + q]);
+            float stY = Float.float16ToFloat(meta[metaBase + 3 * pairs + q]);
+            float bX = UniformGridFit.base(Float.float16ToFloat(meta[metaBase + q]), stX);
+            float bY = UniformGridFit.base(Float.float16ToFloat(meta[metaBase + 2 * pairs + q]), stY);
             int region = codeBase + q * pairBytes;
             for (int t = 0; t < n; t++) {
                 int c = code(codes, region, t);

@@ -2,6 +2,7 @@ package dev.veloxquant.cache.commvq;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -22,6 +23,8 @@ final class CodeScorer {
     private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
     private static final int VL = FS.length();
     private static final VectorSpecies<Byte> BS = byteSpecies(VL);
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
+    private static final VectorSpecies<Short> SS = shortSpecies();
     /** Queries scored together per pass over the codes; more are done in further passes. */
     private static final int QG = 4;
 
@@ -36,7 +39,10 @@ final class CodeScorer {
     private final float[] sX;
     private final float[] bY;
     private final float[] sY;
+    private final float[] sYhi;
     private final float[] norm;
+    private float[] qRe = new float[0];
+    private float[] qIm = new float[0];
     private float[] wa = new float[0];
     private float[] wb = new float[0];
 
@@ -55,6 +61,7 @@ final class CodeScorer {
         this.sX = new float[pairs];
         this.bY = new float[pairs];
         this.sY = new float[pairs];
+        this.sYhi = new float[pairs];
         this.norm = new float[g];
     }
 
@@ -66,14 +73,18 @@ final class CodeScorer {
         }
     }
 
-    private static FloatVector bc(float v) {
-        return FloatVector.broadcast(FS, v);
+    private static VectorSpecies<Short> shortSpecies() {
+        try {
+            return VectorSpecies.of(short.class, VectorShape.forBitSize(VL * 16));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     /** Whether {@link #scoreBlocks} runs the vector path for these parameters. */
     boolean vectorized() {
         int k = p.codesPerByte();
-        return BS != null && k > 0 && (g / k) % VL == 0;
+        return BS != null && SS != null && k > 0 && (g / k) % VL == 0 && g / VL >= 2 && pairs % VL == 0;
     }
 
     /**
@@ -85,71 +96,187 @@ final class CodeScorer {
             scoreBlocksScalar(codes, meta, norms, blocks, q, qOff, numQueries, out, outOff, outStride);
             return;
         }
-        int padded = (numQueries + QG - 1) / QG * QG;
-        double[][] starts = rope.blockStarts(blocks);
+        float[][] starts = rope.blockStarts(blocks);
         int blockBytes = p.blockCodeBytes();
         int blockMeta = p.blockMetaShorts();
-        int pairBytes = p.pairBlockBytes();
-        int k = p.codesPerByte();
-        int run = g / k;
+        int run = g / p.codesPerByte();
         int pairBits = p.pairCodeBits();
-        int axisBits = p.axisBits();
-        byte axisMask = (byte) ((1 << axisBits) - 1);
+        splitQueries(q, qOff, numQueries);
         for (int b = 0; b < blocks; b++) {
-            loadBlock(meta, b * blockMeta, norms, b * g);
-            rotateQueries(starts, b, q, qOff, numQueries, padded);
+            loadBlockVector(meta, b * blockMeta, norms, b * g);
+            rotateQueriesVector(starts, b, numQueries);
             int codeBase = b * blockBytes;
             int t0 = b * g;
-            for (int c = 0; c < g / VL; c++) {
-                int m = (c * VL) / run;
-                int i0 = c * VL - m * run;
-                int shift = m * pairBits;
+            // Two chunks of VL tokens per pass: the per-pair broadcasts (grid, rotated queries) serve both.
+            for (int c = 0; c < g / VL; c += 2) {
+                int mA = (c * VL) / run;
+                int offA = codeBase + c * VL - mA * run;
+                int shA = mA * pairBits;
+                int mB = ((c + 1) * VL) / run;
+                int offB = codeBase + (c + 1) * VL - mB * run;
+                int shB = mB * pairBits;
+                int eA = c * VL;
                 for (int q0 = 0; q0 < numQueries; q0 += QG) {
-                    FloatVector a0 = FloatVector.zero(FS);
-                    FloatVector a1 = FloatVector.zero(FS);
-                    FloatVector a2 = FloatVector.zero(FS);
-                    FloatVector a3 = FloatVector.zero(FS);
-                    int w0 = q0 * pairs;
-                    for (int pr = 0; pr < pairs; pr++) {
-                        ByteVector bv = ByteVector.fromArray(BS, codes, codeBase + pr * pairBytes + i0);
-                        if (shift != 0) {
-                            bv = bv.lanewise(VectorOperators.LSHR, shift);
-                        }
-                        FloatVector cx = (FloatVector) bv.and(axisMask).convertShape(VectorOperators.B2F, FS, 0);
-                        FloatVector cy = (FloatVector) bv.lanewise(VectorOperators.LSHR, axisBits).and(axisMask)
-                                .convertShape(VectorOperators.B2F, FS, 0);
-                        FloatVector x = cx.fma(sX[pr], bX[pr]);
-                        FloatVector y = cy.fma(sY[pr], bY[pr]);
-                        int e = pr * g + c * VL;
-                        FloatVector ec = FloatVector.fromArray(FS, rope.inCos, e);
-                        FloatVector es = FloatVector.fromArray(FS, rope.inSin, e);
-                        FloatVector xr = x.mul(ec).sub(y.mul(es));
-                        FloatVector yr = x.mul(es).add(y.mul(ec));
-                        int w = w0 + pr;
-                        a0 = xr.fma(bc(wa[w]), yr.fma(bc(wb[w]), a0));
-                        a1 = xr.fma(bc(wa[w + pairs]), yr.fma(bc(wb[w + pairs]), a1));
-                        a2 = xr.fma(bc(wa[w + 2 * pairs]), yr.fma(bc(wb[w + 2 * pairs]), a2));
-                        a3 = xr.fma(bc(wa[w + 3 * pairs]), yr.fma(bc(wb[w + 3 * pairs]), a3));
-                    }
-                    if (p.tokenNorm()) {
-                        FloatVector nv = FloatVector.fromArray(FS, norm, c * VL);
-                        a0 = a0.mul(nv);
-                        a1 = a1.mul(nv);
-                        a2 = a2.mul(nv);
-                        a3 = a3.mul(nv);
-                    }
-                    int o = outOff + t0 + c * VL;
-                    a0.intoArray(out, o + q0 * outStride);
-                    if (q0 + 1 < numQueries) {
-                        a1.intoArray(out, o + (q0 + 1) * outStride);
-                    }
-                    if (q0 + 2 < numQueries) {
-                        a2.intoArray(out, o + (q0 + 2) * outStride);
-                    }
-                    if (q0 + 3 < numQueries) {
-                        a3.intoArray(out, o + (q0 + 3) * outStride);
+                    scoreTwoChunks(codes, offA, shA, offB, shB, eA, q0 * pairs, Math.min(QG, numQueries - q0),
+                            out, outOff + t0 + c * VL + q0 * outStride, outStride, c * VL);
+                }
+            }
+        }
+    }
+
+    /**
+     * The hot loop: two chunks of VL tokens of one block against up to four queries (rotated weights
+     * from {@code wa/wb[w0 ..]}), over every pair. Kept apart so the JIT compiles it whole with every
+     * vector operation intrinsified (one large method can exceed the inlining budget, and a vector
+     * operation that is not inlined boxes its vectors).
+     */
+    private void scoreTwoChunks(byte[] codes, int offA, int shA, int offB, int shB, int eA, int w0, int m,
+                                float[] out, int o, int outStride, int normOff) {
+        int pairBytes = p.pairBlockBytes();
+        int axisBits = p.axisBits();
+        int axisMask = (1 << axisBits) - 1;
+        float[] inCos = rope.inCos;
+        float[] inSin = rope.inSin;
+        float[] inNegSin = rope.inNegSin;
+        boolean wholeByte = p.codesPerByte() == 1;
+        int hiMask = axisMask << axisBits;
+        FloatVector a0 = FloatVector.zero(FS);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        FloatVector b2 = a0;
+        FloatVector b3 = a0;
+        for (int pr = 0; pr < pairs; pr++) {
+            FloatVector sx = FloatVector.broadcast(FS, sX[pr]);
+            FloatVector bx = FloatVector.broadcast(FS, bX[pr]);
+            FloatVector sy = FloatVector.broadcast(FS, sY[pr]);
+            FloatVector by = FloatVector.broadcast(FS, bY[pr]);
+            int e = pr * g + eA;
+            FloatVector xrA;
+            FloatVector yrA;
+            FloatVector xrB;
+            FloatVector yrB;
+            // Codes widen to int lanes (zero-extended: x86 has no byte shifts); each axis is masked out and
+            // converted. With one pair code per byte the imaginary axis is not shifted down: its step was
+            // divided by 2^axisBits instead (sYhi).
+            IntVector iv = (IntVector) ByteVector.fromArray(BS, codes, offA + pr * pairBytes)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            IntVector jv = (IntVector) ByteVector.fromArray(BS, codes, offB + pr * pairBytes)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            FloatVector yA;
+            FloatVector yB;
+            if (wholeByte) {
+                FloatVector syh = FloatVector.broadcast(FS, sYhi[pr]);
+                yA = ((FloatVector) iv.and(hiMask).convert(VectorOperators.I2F, 0)).fma(syh, by);
+                yB = ((FloatVector) jv.and(hiMask).convert(VectorOperators.I2F, 0)).fma(syh, by);
+            } else {
+                iv = iv.lanewise(VectorOperators.LSHR, shA);
+                jv = jv.lanewise(VectorOperators.LSHR, shB);
+                yA = ((FloatVector) iv.lanewise(VectorOperators.LSHR, axisBits).and(axisMask)
+                        .convert(VectorOperators.I2F, 0)).fma(sy, by);
+                yB = ((FloatVector) jv.lanewise(VectorOperators.LSHR, axisBits).and(axisMask)
+                        .convert(VectorOperators.I2F, 0)).fma(sy, by);
+            }
+            FloatVector xA = ((FloatVector) iv.and(axisMask).convert(VectorOperators.I2F, 0)).fma(sx, bx);
+            FloatVector xB = ((FloatVector) jv.and(axisMask).convert(VectorOperators.I2F, 0)).fma(sx, bx);
+            // rotate each key pair by its in-block offset j·ω
+            FloatVector ec = FloatVector.fromArray(FS, inCos, e);
+            xrA = xA.fma(ec, yA.mul(FloatVector.fromArray(FS, inNegSin, e)));
+            yrA = xA.fma(FloatVector.fromArray(FS, inSin, e), yA.mul(ec));
+            ec = FloatVector.fromArray(FS, inCos, e + VL);
+            xrB = xB.fma(ec, yB.mul(FloatVector.fromArray(FS, inNegSin, e + VL)));
+            yrB = xB.fma(FloatVector.fromArray(FS, inSin, e + VL), yB.mul(ec));
+            int w = w0 + pr;
+            FloatVector wav = FloatVector.broadcast(FS, wa[w]);
+            FloatVector wbv = FloatVector.broadcast(FS, wb[w]);
+            a0 = xrA.fma(wav, yrA.fma(wbv, a0));
+            b0 = xrB.fma(wav, yrB.fma(wbv, b0));
+            if (m > 1) {
+                wav = FloatVector.broadcast(FS, wa[w + pairs]);
+                wbv = FloatVector.broadcast(FS, wb[w + pairs]);
+                a1 = xrA.fma(wav, yrA.fma(wbv, a1));
+                b1 = xrB.fma(wav, yrB.fma(wbv, b1));
+                if (m > 2) {
+                    wav = FloatVector.broadcast(FS, wa[w + 2 * pairs]);
+                    wbv = FloatVector.broadcast(FS, wb[w + 2 * pairs]);
+                    a2 = xrA.fma(wav, yrA.fma(wbv, a2));
+                    b2 = xrB.fma(wav, yrB.fma(wbv, b2));
+                    if (m > 3) {
+                        wav = FloatVector.broadcast(FS, wa[w + 3 * pairs]);
+                        wbv = FloatVector.broadcast(FS, wb[w + 3 * pairs]);
+                        a3 = xrA.fma(wav, yrA.fma(wbv, a3));
+                        b3 = xrB.fma(wav, yrB.fma(wbv, b3));
                     }
                 }
+            }
+        }
+        FloatVector nA = FloatVector.fromArray(FS, norm, normOff);
+        FloatVector nB = FloatVector.fromArray(FS, norm, normOff + VL);
+        a0.mul(nA).intoArray(out, o);
+        b0.mul(nB).intoArray(out, o + VL);
+        if (m > 1) {
+            a1.mul(nA).intoArray(out, o + outStride);
+            b1.mul(nB).intoArray(out, o + outStride + VL);
+        }
+        if (m > 2) {
+            a2.mul(nA).intoArray(out, o + 2 * outStride);
+            b2.mul(nB).intoArray(out, o + 2 * outStride + VL);
+        }
+        if (m > 3) {
+            a3.mul(nA).intoArray(out, o + 3 * outStride);
+            b3.mul(nB).intoArray(out, o + 3 * outStride + VL);
+        }
+    }
+
+    /** Grid rows and norms of one block as floats (norms all 1 without token norms), with vector conversions. */
+    private void loadBlockVector(short[] meta, int metaBase, short[] norms, int normBase) {
+        for (int pr = 0; pr < pairs; pr += VL) {
+            FloatVector sx = HalfFloatValues.finiteToFloat(meta, metaBase + pairs + pr);
+            FloatVector sy = HalfFloatValues.finiteToFloat(meta, metaBase + 3 * pairs + pr);
+            sx.intoArray(sX, pr);
+            sy.intoArray(sY, pr);
+            sy.mul(1f / (1 << p.axisBits())).intoArray(sYhi, pr);
+            HalfFloatValues.finiteToFloat(meta, metaBase + pr).add(sx.mul(0.5f)).intoArray(bX, pr);
+            HalfFloatValues.finiteToFloat(meta, metaBase + 2 * pairs + pr).add(sy.mul(0.5f)).intoArray(bY, pr);
+        }
+        if (p.tokenNorm()) {
+            for (int j = 0; j < g; j += VL) {
+                HalfFloatValues.finiteToFloat(norms, normBase + j).intoArray(norm, j);
+            }
+        } else if (norm[0] != 1f) {
+            java.util.Arrays.fill(norm, 1f);
+        }
+    }
+
+    /** Splits each query into its pairs' real and imaginary parts, once per call: {@code qRe, qIm [qi·pairs + p]}. */
+    private void splitQueries(float[] q, int qOff, int numQueries) {
+        if (qRe.length < numQueries * pairs) {
+            qRe = new float[numQueries * pairs];
+            qIm = new float[numQueries * pairs];
+            wa = new float[numQueries * pairs];
+            wb = new float[numQueries * pairs];
+        }
+        int headDim = p.headDim();
+        for (int qi = 0; qi < numQueries; qi++) {
+            for (int pr = 0; pr < pairs; pr++) {
+                qRe[qi * pairs + pr] = q[qOff + qi * headDim + first[pr]];
+                qIm[qi * pairs + pr] = q[qOff + qi * headDim + second[pr]];
+            }
+        }
+    }
+
+    /** W = w·e^{−i·t0·ω} for every query and pair of block {@code b}, pairs in vector lanes. */
+    private void rotateQueriesVector(float[][] starts, int b, int numQueries) {
+        for (int pr = 0; pr < pairs; pr += VL) {
+            FloatVector c = FloatVector.fromArray(FS, starts[0], b * pairs + pr);
+            FloatVector s = FloatVector.fromArray(FS, starts[1], b * pairs + pr);
+            for (int qi = 0; qi < numQueries; qi++) {
+                FloatVector qa = FloatVector.fromArray(FS, qRe, qi * pairs + pr);
+                FloatVector qs = FloatVector.fromArray(FS, qIm, qi * pairs + pr);
+                qa.fma(c, qs.mul(s)).intoArray(wa, qi * pairs + pr);
+                qs.fma(c, qa.mul(s).neg()).intoArray(wb, qi * pairs + pr);
             }
         }
     }
@@ -166,13 +293,13 @@ final class CodeScorer {
         if (from >= to) {
             return;
         }
-        double[][] starts = rope.blockStarts((to - 1) / g + 1);
+        float[][] starts = rope.blockStarts((to - 1) / g + 1);
         BlockCodec codec = new BlockCodec(p);
         int axisBits = p.axisBits();
         int axisMask = (int) ((1L << axisBits) - 1);
         for (int b = from / g; b * g < to; b++) {
             loadBlock(meta, b * p.blockMetaShorts(), norms, b * g);
-            rotateQueries(starts, b, q, qOff, numQueries, numQueries);
+            rotateQueries(starts, b, q, qOff, numQueries);
             int codeBase = b * p.blockCodeBytes();
             for (int j = Math.max(0, from - b * g); j < g && b * g + j < to; j++) {
                 for (int qi = 0; qi < numQueries; qi++) {
@@ -195,6 +322,51 @@ final class CodeScorer {
     }
 
     /**
+     * Vector form of {@link #scoreFp16} for the half-split layout (a pair's two parts are contiguous
+     * runs of the head vector): lanes over pairs, one reduction per query and token.
+     */
+    void scoreFp16Vector(short[] keys, int firstPos, int count, float[] q, int qOff, int numQueries,
+                         float[] out, int outOff, int outStride) {
+        if (count == 0) {
+            return;
+        }
+        if (p.layout() != dev.veloxquant.cache.RopeLayout.HALF || SS == null || pairs % VL != 0) {
+            scoreFp16(keys, firstPos, count, q, qOff, numQueries, out, outOff, outStride);
+            return;
+        }
+        int headDim = p.headDim();
+        float[][] starts = rope.blockStarts((firstPos + count - 1) / g + 1);
+        splitQueries(q, qOff, numQueries);
+        int block = -1;
+        for (int i = 0; i < count; i++) {
+            int t = firstPos + i;
+            int b = t / g;
+            if (b != block) {
+                rotateQueriesVector(starts, b, numQueries);
+                block = b;
+            }
+            scoreHalfToken(keys, i * headDim, (t - b * g) * pairs, numQueries, out, outOff + t, outStride);
+        }
+    }
+
+    private void scoreHalfToken(short[] keys, int kOff, int eOff, int numQueries, float[] out, int o, int outStride) {
+        for (int qi = 0; qi < numQueries; qi++) {
+            FloatVector acc = FloatVector.zero(FS);
+            for (int pr = 0; pr < pairs; pr += VL) {
+                FloatVector x = HalfFloatValues.finiteToFloat(keys, kOff + pr);
+                FloatVector y = HalfFloatValues.finiteToFloat(keys, kOff + pairs + pr);
+                FloatVector ec = FloatVector.fromArray(FS, rope.inCosT, eOff + pr);
+                FloatVector es = FloatVector.fromArray(FS, rope.inSinT, eOff + pr);
+                FloatVector xr = x.mul(ec).sub(y.mul(es));
+                FloatVector yr = x.fma(es, y.mul(ec));
+                acc = xr.fma(FloatVector.fromArray(FS, wa, qi * pairs + pr),
+                        yr.fma(FloatVector.fromArray(FS, wb, qi * pairs + pr), acc));
+            }
+            out[o + qi * outStride] = acc.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /**
      * Scores pre-RoPE keys held as fp16 ({@code count} tokens from position {@code firstPos}, head
      * vectors at {@code keys[t·headDim]}) with the same rotation split.
      */
@@ -205,14 +377,14 @@ final class CodeScorer {
         }
         int headDim = p.headDim();
         int lastBlock = (firstPos + count - 1) / g;
-        double[][] starts = rope.blockStarts(lastBlock + 1);
+        float[][] starts = rope.blockStarts(lastBlock + 1);
         int block = -1;
         for (int i = 0; i < count; i++) {
             int t = firstPos + i;
             int b = t / g;
             int j = t - b * g;
             if (b != block) {
-                rotateQueries(starts, b, q, qOff, numQueries, numQueries);
+                rotateQueries(starts, b, q, qOff, numQueries);
                 block = b;
             }
             for (int qi = 0; qi < numQueries; qi++) {
@@ -232,11 +404,10 @@ final class CodeScorer {
 
     private void loadBlock(short[] meta, int metaBase, short[] norms, int normBase) {
         for (int pr = 0; pr < pairs; pr++) {
-            int m = metaBase + pr * CommVQParams.META_PER_PAIR;
-            sX[pr] = Float.float16ToFloat(meta[m + 1]);
-            sY[pr] = Float.float16ToFloat(meta[m + 3]);
-            bX[pr] = UniformGridFit.base(Float.float16ToFloat(meta[m]), sX[pr]);
-            bY[pr] = UniformGridFit.base(Float.float16ToFloat(meta[m + 2]), sY[pr]);
+            sX[pr] = Float.float16ToFloat(meta[metaBase + pairs + pr]);
+            sY[pr] = Float.float16ToFloat(meta[metaBase + 3 * pairs + pr]);
+            bX[pr] = UniformGridFit.base(Float.float16ToFloat(meta[metaBase + pr]), sX[pr]);
+            bY[pr] = UniformGridFit.base(Float.float16ToFloat(meta[metaBase + 2 * pairs + pr]), sY[pr]);
         }
         if (p.tokenNorm()) {
             for (int j = 0; j < g; j++) {
@@ -246,27 +417,22 @@ final class CodeScorer {
     }
 
     /** W = w·e^{−i·t0·ω} per query and pair, for block {@code b}; queries past {@code numQueries} get zeros. */
-    private void rotateQueries(double[][] starts, int b, float[] q, int qOff, int numQueries, int padded) {
-        if (wa.length < padded * pairs) {
-            wa = new float[padded * pairs];
-            wb = new float[padded * pairs];
+    private void rotateQueries(float[][] starts, int b, float[] q, int qOff, int numQueries) {
+        if (wa.length < numQueries * pairs) {
+            wa = new float[numQueries * pairs];
+            wb = new float[numQueries * pairs];
         }
         int headDim = p.headDim();
         int sb = b * pairs;
-        for (int qi = 0; qi < padded; qi++) {
+        for (int qi = 0; qi < numQueries; qi++) {
             for (int pr = 0; pr < pairs; pr++) {
                 int w = qi * pairs + pr;
-                if (qi >= numQueries) {
-                    wa[w] = 0f;
-                    wb[w] = 0f;
-                    continue;
-                }
-                double c = starts[0][sb + pr];
-                double s = starts[1][sb + pr];
-                double qa = q[qOff + qi * headDim + first[pr]];
-                double qb = q[qOff + qi * headDim + second[pr]];
-                wa[w] = (float) (qa * c + qb * s);
-                wb[w] = (float) (qb * c - qa * s);
+                float c = starts[0][sb + pr];
+                float s = starts[1][sb + pr];
+                float qa = q[qOff + qi * headDim + first[pr]];
+                float qb = q[qOff + qi * headDim + second[pr]];
+                wa[w] = Math.fma(qa, c, qb * s);
+                wb[w] = Math.fma(qb, c, -(qa * s));
             }
         }
     }

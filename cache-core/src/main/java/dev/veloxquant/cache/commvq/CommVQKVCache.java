@@ -116,12 +116,12 @@ public final class CommVQKVCache implements KVCache {
                 int dst = (win + t) * headDim;
                 short[] wk = windowKeys[h];
                 for (int d = 0; d < headDim; d++) {
-                    wk[dst + d] = Float.floatToFloat16(keys[keysOff + src + d]);
+                    wk[dst + d] = UniformGridFit.half(keys[keysOff + src + d]);
                 }
                 short[] vd = valueCodec == null ? fp16Values[h] : windowValues[h];
                 int vdst = valueCodec == null ? (size + t) * headDim : dst;
                 for (int d = 0; d < headDim; d++) {
-                    vd[vdst + d] = Float.floatToFloat16(values[valuesOff + src + d]);
+                    vd[vdst + d] = UniformGridFit.half(values[valuesOff + src + d]);
                 }
             }
         }
@@ -180,7 +180,7 @@ public final class CommVQKVCache implements KVCache {
         scorer.scoreTokensScalar(codes[kvHead], meta[kvHead], norms[kvHead], full * g, encUpTo, q, qOff, numQueries,
                 out, outOff, upTo);
         if (upTo > enc) {
-            scorer.scoreFp16(windowKeys[kvHead], enc, upTo - enc, q, qOff, numQueries, out, outOff, upTo);
+            scorer.scoreFp16Vector(windowKeys[kvHead], enc, upTo - enc, q, qOff, numQueries, out, outOff, upTo);
         }
     }
 
@@ -191,31 +191,24 @@ public final class CommVQKVCache implements KVCache {
         for (int qi = 0; qi < numQueries; qi++) {
             Arrays.fill(out, outOff + qi * headDim, outOff + (qi + 1) * headDim, 0f);
         }
-        int enc = valueCodec == null ? 0 : Math.min(upTo, encodedTokens());
-        for (int t = 0; t < upTo; t++) {
-            boolean any = false;
-            for (int qi = 0; qi < numQueries && !any; qi++) {
-                any = w[wOff + qi * upTo + t] != 0f;
-            }
-            if (!any) {
-                continue;
-            }
-            if (t < enc) {
-                valueCodec.decode(valueCodes[kvHead], t * valueCodec.codeBytesPerToken(), valueMeta[kvHead],
-                        t * valueCodec.metaPerToken(), rowScratch, 0);
-            } else {
-                short[] src = valueCodec == null ? fp16Values[kvHead] : windowValues[kvHead];
-                int base = (valueCodec == null ? t : t - encodedTokens()) * headDim;
-                for (int d = 0; d < headDim; d++) {
-                    rowScratch[d] = Float.float16ToFloat(src[base + d]);
-                }
-            }
+        if (valueCodec == null) {
+            HalfFloatValues.accumulate(fp16Values[kvHead], 0, upTo, headDim, w, wOff, upTo, numQueries, out, outOff);
+            return;
+        }
+        int enc = Math.min(upTo, encodedTokens());
+        for (int t = 0; t < enc; t++) {
+            valueCodec.decode(valueCodes[kvHead], t * valueCodec.codeBytesPerToken(), valueMeta[kvHead],
+                    t * valueCodec.metaPerToken(), rowScratch, 0);
             for (int qi = 0; qi < numQueries; qi++) {
                 float wt = w[wOff + qi * upTo + t];
                 if (wt != 0f) {
                     axpy(wt, rowScratch, out, outOff + qi * headDim, headDim);
                 }
             }
+        }
+        if (upTo > enc) {
+            HalfFloatValues.accumulate(windowValues[kvHead], 0, upTo - enc, headDim, w, wOff + enc, upTo, numQueries,
+                    out, outOff);
         }
     }
 

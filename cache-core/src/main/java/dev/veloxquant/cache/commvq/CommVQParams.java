@@ -19,7 +19,7 @@ import dev.veloxquant.cache.RopeLayout;
  * @param tokenNorm    whether each token (and head) is divided by its L2 norm, stored in fp16
  */
 public record CommVQParams(int bits, int numResiduals, int groupSize, RopeLayout layout, int headDim, boolean tokenNorm) {
-    /** fp16 values per block and pair: lo and step for the real axis, then for the imaginary axis. */
+    /** fp16 grid values per block and pair: lo and step of the real axis, lo and step of the imaginary axis. */
     public static final int META_PER_PAIR = 4;
 
     public CommVQParams {

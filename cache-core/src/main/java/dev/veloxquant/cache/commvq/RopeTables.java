@@ -22,8 +22,12 @@ final class RopeTables {
     /** cos/sin of j·ω_p at [p·G + j]: the lanes of one pair are consecutive tokens. */
     final float[] inCos;
     final float[] inSin;
-    /** cos/sin of (b·G)·ω_p at [b·pairs + p], in double; grown on demand, replaced (never mutated) when grown. */
-    private volatile double[][] blockStart = {new double[0], new double[0]};
+    final float[] inNegSin;
+    /** cos/sin of j·ω_p at [j·pairs + p]: the lanes are pairs (for fp16 window tokens). */
+    final float[] inCosT;
+    final float[] inSinT;
+    /** cos/sin of (b·G)·ω_p at [b·pairs + p]; grown on demand, replaced (never mutated) when grown. */
+    private volatile float[][] blockStart = {new float[0], new float[0]};
 
     private RopeTables(RotaryEmbedding rope, int groupSize) {
         this.rope = rope;
@@ -31,11 +35,17 @@ final class RopeTables {
         this.pairs = rope.pairs();
         this.inCos = new float[pairs * groupSize];
         this.inSin = new float[pairs * groupSize];
+        this.inNegSin = new float[pairs * groupSize];
+        this.inCosT = new float[pairs * groupSize];
+        this.inSinT = new float[pairs * groupSize];
         for (int p = 0; p < pairs; p++) {
             for (int j = 0; j < groupSize; j++) {
                 double a = rope.angle(p, j);
                 inCos[p * groupSize + j] = (float) Math.cos(a);
                 inSin[p * groupSize + j] = (float) Math.sin(a);
+                inNegSin[p * groupSize + j] = -inSin[p * groupSize + j];
+                inCosT[j * pairs + p] = inCos[p * groupSize + j];
+                inSinT[j * pairs + p] = inSin[p * groupSize + j];
             }
         }
     }
@@ -60,8 +70,8 @@ final class RopeTables {
     }
 
     /** cos and sin of block starts, covering at least {@code blocks} blocks: {@code [0]} cos, {@code [1]} sin. */
-    double[][] blockStarts(int blocks) {
-        double[][] t = blockStart;
+    float[][] blockStarts(int blocks) {
+        float[][] t = blockStart;
         if (t[0].length >= blocks * pairs) {
             return t;
         }
@@ -71,16 +81,16 @@ final class RopeTables {
                 return t;
             }
             int n = Math.max(blocks, Math.max(64, 2 * t[0].length / Math.max(1, pairs)));
-            double[] c = new double[n * pairs];
-            double[] s = new double[n * pairs];
+            float[] c = new float[n * pairs];
+            float[] s = new float[n * pairs];
             for (int b = 0; b < n; b++) {
                 for (int p = 0; p < pairs; p++) {
                     double a = rope.angle(p, b * groupSize);
-                    c[b * pairs + p] = Math.cos(a);
-                    s[b * pairs + p] = Math.sin(a);
+                    c[b * pairs + p] = (float) Math.cos(a);
+                    s[b * pairs + p] = (float) Math.sin(a);
                 }
             }
-            blockStart = t = new double[][] {c, s};
+            blockStart = t = new float[][] {c, s};
             return t;
         }
     }

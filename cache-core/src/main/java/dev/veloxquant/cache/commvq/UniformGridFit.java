@@ -13,6 +13,11 @@ final class UniformGridFit {
     private UniformGridFit() {
     }
 
+    /** fp16 of {@code v} saturated to the finite range (kernels convert grids and norms assuming finite halves). */
+    static short half(float v) {
+        return Float.floatToFloat16(Math.max(-65504f, Math.min(65504f, v)));
+    }
+
     /** Dequantized value of code {@code i}; the one formula shared by decode and every kernel. */
     static float value(float base, float step, int i) {
         return Math.fma(step, (float) i, base);
@@ -48,7 +53,7 @@ final class UniformGridFit {
             mx = Math.max(mx, v[j]);
         }
         if (n == 0 || !(mx > mn)) {
-            out[outOff] = Float.floatToFloat16(n == 0 ? 0f : mn);
+            out[outOff] = half(n == 0 ? 0f : mn);
             out[outOff + 1] = 0;
             return;
         }
@@ -85,7 +90,7 @@ final class UniformGridFit {
             err = nErr;
         }
         // fp16 keeps lo only to ~1e-3 relative: refit the step around the rounded lo before rounding it.
-        short lo16 = Float.floatToFloat16((float) lo);
+        short lo16 = half((float) lo);
         float loR = Float.float16ToFloat(lo16);
         double su = 0;
         double suu = 0;
@@ -95,9 +100,9 @@ final class UniformGridFit {
             suu += u * u;
         }
         double refit = suu > 0 ? su / suu : step;
-        short step16 = Float.floatToFloat16((float) step);
+        short step16 = half((float) step);
         if (refit > 0 && sseHalf(v, n, loR, refit, levels) < sseHalf(v, n, loR, Float.float16ToFloat(step16), levels)) {
-            step16 = Float.floatToFloat16((float) refit);
+            step16 = half((float) refit);
         }
         out[outOff] = lo16;
         out[outOff + 1] = step16;
@@ -114,7 +119,7 @@ final class UniformGridFit {
     }
 
     private static double sseHalf(float[] v, int n, float lo, double step, int levels) {
-        float s = Float.float16ToFloat(Float.floatToFloat16((float) step));
+        float s = Float.float16ToFloat(half((float) step));
         float b = base(lo, s);
         double e = 0;
         for (int j = 0; j < n; j++) {
