@@ -8,6 +8,8 @@ import org.springframework.web.reactive.function.client.WebClientResponseExcepti
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -51,6 +53,21 @@ class SessionsAndLimitsTest extends ApiTestBase {
         assertThat(fakeA().finished.getLast()).isEqualTo(FinishReason.CANCELLED);
         assertThat(Duration.ofNanos(System.nanoTime() - disconnectedAt)).isLessThan(Duration.ofSeconds(3));
         await(Duration.ofSeconds(3), () -> scheduler.running() == 0);
+    }
+
+    @Test
+    void clientGivingUpOnANonStreamingRequestAlsoStopsGeneration() throws Exception {
+        int before = fakeA().finished.size();
+        String body = "{\"model\":\"fake-a\",\"prompt\":\"[slow]\",\"max_tokens\":400}";
+        try (Socket socket = new Socket("localhost", port)) {
+            socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.UTF_8));
+            await(Duration.ofSeconds(3), () -> liveCaches.liveSequences() == 1);
+        }
+        await(Duration.ofSeconds(3), () -> fakeA().finished.size() > before);
+        assertThat(fakeA().finished.getLast()).isEqualTo(FinishReason.CANCELLED);
+        await(Duration.ofSeconds(3), () -> liveCaches.liveBytes() == 0);
     }
 
     @Test
