@@ -111,6 +111,26 @@ class SessionsAndLimitsTest extends ApiTestBase {
     }
 
     @Test
+    void aStreamRefusedBeforeItStartsGetsAPlainJsonError() throws Exception {
+        WebClient wc = webClient();
+        // Occupy both workers and both queue slots.
+        var busy = Flux.range(0, 4)
+                .flatMap(i -> wc.post().uri("/v1/completions").contentType(MediaType.APPLICATION_JSON)
+                        .bodyValue("{\"model\":\"fake-a\",\"prompt\":\"[slow]\",\"max_tokens\":15}")
+                        .exchangeToMono(r -> r.releaseBody().thenReturn(r.statusCode().value())), 4)
+                .collectList().toFuture();
+        await(Duration.ofSeconds(5), () -> scheduler.running() + scheduler.waiting() == 4);
+        byte[] body = post("/v1/chat/completions", """
+                {"model":"fake-a","messages":[{"role":"user","content":"x"}],"stream":true}""")
+                .expectStatus().isEqualTo(429)
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_JSON)
+                .expectHeader().exists("Retry-After")
+                .expectBody().returnResult().getResponseBody();
+        assertOpenAiError(body, null);
+        assertThat(busy.get()).containsOnly(200);
+    }
+
+    @Test
     void waitingRequestsAreServedInTurn() throws Exception {
         // 2 workers + 2 queued: all four succeed.
         WebClient wc = webClient();
