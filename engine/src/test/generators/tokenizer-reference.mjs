@@ -240,6 +240,23 @@ function metaspace() {
   return base;
 }
 
+// Deterministic random strings mixing the pieces the split regexes care about.
+function fuzzStrings(count) {
+  let seed = 12345;
+  const rand = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+  const atoms = ["the", "The", " ", "  ", "\n", "\r\n", "\t", "'s", "'LL", "’", "123", "4567", "3.14", "-", "!!", "?", ".", ",",
+    "é", "e\u0301", "ß", "日本", "語", "😀", "🇫🇷", "\u00a0", "\u3000", "<|im_start|>", "<|im_end|>", "<s>", "</s>", "<|eot_id|>",
+    "[MASK]", " there ", "_", "über", "Ωmega", "١٢٣", "Ⅻ", "½", "\u200b", "ǅ", "İ", "x", "Q", "\u0085", "\u2028", "\u000b"];
+  const out = [];
+  for (let i = 0; i < count; i++) {
+    const n = 1 + Math.floor(rand() * 12);
+    let s = "";
+    for (let j = 0; j < n; j++) s += atoms[Math.floor(rand() * atoms.length)];
+    out.push(s);
+  }
+  return out;
+}
+
 async function expectations(tok, strings) {
   const cases = [];
   for (const text of strings) {
@@ -266,6 +283,7 @@ async function main() {
     const tok = Tokenizer.fromString(text);
     fs.writeFileSync(path.join(outDir, name + ".tokenizer.json"), text + "\n");
     fs.writeFileSync(path.join(outDir, name + ".expected.json"), JSON.stringify(await expectations(tok, STRINGS), null, 1) + "\n");
+    fs.writeFileSync(path.join(outDir, name + ".fuzz.json"), JSON.stringify(await expectations(tok, fuzzStrings(150))) + "\n");
     console.log(name, "vocab", tok.getVocabSize(true));
   }
 }
