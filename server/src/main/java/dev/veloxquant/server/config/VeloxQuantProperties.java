@@ -10,18 +10,21 @@ import java.util.List;
 /**
  * Everything under {@code veloxquant.*} in application.yml.
  *
- * @param modelDir       the embedded default model, served when {@code models} is empty
+ * @param modelDir       the embedded default model, served when {@code models} is empty; the
+ *                       environment variable VELOXQUANT_MODEL_DIR overrides it
  * @param defaultModelId the id of that default model
  * @param models         models to serve; each loads at startup
  * @param kvCache        global KV-cache defaults, overridden per model and per request
- * @param apiKeys        accepted bearer keys; empty means no authentication
+ * @param apiKeys        accepted bearer keys (VELOXQUANT_API_KEYS adds more); none means no authentication
  */
 @ConfigurationProperties("veloxquant")
 public record VeloxQuantProperties(Path modelDir, String defaultModelId, List<ModelProperties> models,
                                    KvCacheProperties kvCache, List<String> apiKeys, Limits limits) {
 
     public VeloxQuantProperties {
-        modelDir = modelDir == null ? Path.of("models/velox-tiny") : modelDir;
+        String envDir = System.getenv("VELOXQUANT_MODEL_DIR");
+        modelDir = envDir != null && !envDir.isBlank() ? Path.of(envDir)
+                : modelDir == null ? Path.of("models/velox-tiny") : modelDir;
         defaultModelId = defaultModelId == null || defaultModelId.isBlank() ? "velox-tiny" : defaultModelId;
         models = models == null ? List.of() : List.copyOf(models);
         kvCache = kvCache == null ? KvCacheProperties.NONE : kvCache;
@@ -49,10 +52,12 @@ public record VeloxQuantProperties(Path modelDir, String defaultModelId, List<Mo
      * @param maxRequestSize    largest accepted request body; beyond it 413
      * @param maxN              largest {@code n}
      * @param retryAfter        what a 429 tells clients to wait
+     * @param kvCacheBudget     bytes the live KV caches of all requests may hold; a request arriving
+     *                          while they hold more is refused (429); metrics report the fraction in use
      */
     public record Limits(Integer generationThreads, Integer maxQueue, Duration requestTimeout, DataSize maxRequestSize,
-                         Integer maxN, Duration retryAfter) {
-        public static final Limits DEFAULT = new Limits(null, null, null, null, null, null);
+                         Integer maxN, Duration retryAfter, DataSize kvCacheBudget) {
+        public static final Limits DEFAULT = new Limits(null, null, null, null, null, null, null);
 
         public Limits {
             generationThreads = generationThreads == null ? Math.max(1, Runtime.getRuntime().availableProcessors() / 2) : generationThreads;
@@ -61,6 +66,7 @@ public record VeloxQuantProperties(Path modelDir, String defaultModelId, List<Mo
             maxRequestSize = maxRequestSize == null ? DataSize.ofMegabytes(4) : maxRequestSize;
             maxN = maxN == null ? 8 : maxN;
             retryAfter = retryAfter == null ? Duration.ofSeconds(1) : retryAfter;
+            kvCacheBudget = kvCacheBudget == null ? DataSize.ofGigabytes(2) : kvCacheBudget;
             if (generationThreads < 1) {
                 throw new IllegalArgumentException("veloxquant.limits.generation-threads must be at least 1, got " + generationThreads);
             }
