@@ -98,6 +98,8 @@ class KvCacheAccountingTest {
         assertThat(KvGaugeProbe.gauge(registry, "veloxquant.kv.cache.fp16", model, method)).isZero();
         assertThat(KvGaugeProbe.gauge(registry, "veloxquant.kv.cache.sequences", model, method)).isZero();
         assertThat(registry.find("veloxquant.kv.cache.usage.perc").tag("model", model).gauge().value()).isZero();
+        // application.yml's budget-bytes: 1GB binds as 1 GiB.
+        assertThat(registry.find("veloxquant.kv.cache.budget").tag("model", model).gauge().value()).isEqualTo(1024.0 * 1024 * 1024);
     }
 
     /** What cache-core itself accounts for {@code tokens} tokens: the prompt appended at once, then one by one. */
