@@ -2,6 +2,7 @@ package dev.veloxquant.server.api;
 
 import dev.veloxquant.server.config.VeloxQuantProperties;
 import dev.veloxquant.server.error.ApiErrors;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.core.Ordered;
 import org.springframework.http.HttpHeaders;
 import org.springframework.stereotype.Component;
@@ -13,7 +14,9 @@ import reactor.core.publisher.Mono;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Requires {@code Authorization: Bearer <key>} under {@code /v1} when API keys are configured. Keys
@@ -24,8 +27,24 @@ import java.util.List;
 public class ApiKeyFilter implements WebFilter, Ordered {
     private final List<byte[]> keyDigests;
 
+    /** Environment variable with comma-separated keys, accepted in addition to {@code veloxquant.api-keys}. */
+    public static final String ENV = "VELOXQUANT_API_KEYS";
+
+    @Autowired
     public ApiKeyFilter(VeloxQuantProperties props) {
-        this.keyDigests = props.apiKeys().stream().map(ApiKeyFilter::sha256).toList();
+        this(props.apiKeys(), System.getenv(ENV));
+    }
+
+    ApiKeyFilter(List<String> configured, String fromEnv) {
+        Set<String> keys = new LinkedHashSet<>(configured);
+        if (fromEnv != null) {
+            for (String k : fromEnv.split(",")) {
+                if (!k.isBlank()) {
+                    keys.add(k.trim());
+                }
+            }
+        }
+        this.keyDigests = keys.stream().map(ApiKeyFilter::sha256).toList();
     }
 
     public boolean enabled() {

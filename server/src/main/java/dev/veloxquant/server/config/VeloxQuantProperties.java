@@ -10,18 +10,21 @@ import java.util.List;
 /**
  * Everything under {@code veloxquant.*} in application.yml.
  *
- * @param modelDir       the embedded default model, served when {@code models} is empty
+ * @param modelDir       the embedded default model, served when {@code models} is empty; the
+ *                       environment variable VELOXQUANT_MODEL_DIR overrides it
  * @param defaultModelId the id of that default model
  * @param models         models to serve; each loads at startup
  * @param kvCache        global KV-cache defaults, overridden per model and per request
- * @param apiKeys        accepted bearer keys; empty means no authentication
+ * @param apiKeys        accepted bearer keys (VELOXQUANT_API_KEYS adds more); none means no authentication
  */
 @ConfigurationProperties("veloxquant")
 public record VeloxQuantProperties(Path modelDir, String defaultModelId, List<ModelProperties> models,
                                    KvCacheProperties kvCache, List<String> apiKeys, Limits limits) {
 
     public VeloxQuantProperties {
-        modelDir = modelDir == null ? Path.of("models/velox-tiny") : modelDir;
+        String envDir = System.getenv("VELOXQUANT_MODEL_DIR");
+        modelDir = envDir != null && !envDir.isBlank() ? Path.of(envDir)
+                : modelDir == null ? Path.of("models/velox-tiny") : modelDir;
         defaultModelId = defaultModelId == null || defaultModelId.isBlank() ? "velox-tiny" : defaultModelId;
         models = models == null ? List.of() : List.copyOf(models);
         kvCache = kvCache == null ? KvCacheProperties.NONE : kvCache;
