@@ -64,7 +64,7 @@ class KvCacheAccountingTest {
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("""
                         {"model": "%s", "prompt": "The old lighthouse keeper climbed the spiral stairs every evening, counting the steps as his father had taught him. At the top he trimmed the wick and polished the great lens.",
-                         "max_tokens": 12, "temperature": 0, "kv_cache": {"method": "%s"}}
+                         "max_tokens": 6, "temperature": 0, "kv_cache": {"method": "%s"}}
                         """.formatted(model, method)))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
