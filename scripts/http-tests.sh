@@ -47,12 +47,15 @@ trap stop_server EXIT INT TERM
 # GET a URL; prints the body, fails unless the status is 200.
 http_get() {
   node -e 'fetch(process.argv[1], {headers: {authorization: "Bearer " + process.argv[2]}})
-    .then(async r => { const t = await r.text(); if (r.status !== 200) { process.exit(1); } process.stdout.write(t); })
+    .then(async r => { process.stdout.write(await r.text()); process.exit(r.status === 200 ? 0 : 1); })
     .catch(() => process.exit(1))' "$1" "$API_KEY"
 }
 
 deadline=$((SECONDS + ${VELOX_HTTP_TESTS_READY_TIMEOUT:-180}))
-until http_get "$HOST/actuator/health/readiness" >/dev/null 2>&1; do
+until health=$(http_get "$HOST/actuator/health/readiness" 2>/dev/null); do
+  if [[ "$health" == *FAILED* ]]; then
+    echo "http-tests: a model failed to load ($health); last log lines:" >&2; tail -n 40 "$LOG" >&2; exit 1
+  fi
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then
     echo "http-tests: the server exited during startup; last log lines:" >&2; tail -n 40 "$LOG" >&2; exit 1
   fi

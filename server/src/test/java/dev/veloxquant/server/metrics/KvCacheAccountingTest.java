@@ -6,19 +6,13 @@ import dev.veloxquant.cache.KVCacheConfig;
 import dev.veloxquant.cache.KVCacheMethod;
 import dev.veloxquant.cache.ModelGeometry;
 import dev.veloxquant.cache.SequenceKVCache;
-import dev.veloxquant.server.generation.RequestListener;
 import dev.veloxquant.server.model.ModelRegistry;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.FieldSource;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Import;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -29,7 +23,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -39,9 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * by cache-core for the same method and filled with as many tokens; the response's usage.kv_cache
  * agrees the same way; and once the request is over the gauges are back to 0.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "veloxquant.model-dir=../models/velox-tiny"})
-@Import(KvCacheAccountingTest.ProbeConfiguration.class)
+@EmbeddedModelServerTest
 class KvCacheAccountingTest {
     static final List<String> METHODS = PrometheusScrapeTest.METHODS;
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -53,65 +44,7 @@ class KvCacheAccountingTest {
     @Autowired
     MeterRegistry registry;
     @Autowired
-    GaugeProbe probe;
-
-    @TestConfiguration
-    static class ProbeConfiguration {
-        @Bean
-        GaugeProbe gaugeProbe(MeterRegistry registry) {
-            return new GaugeProbe(registry);
-        }
-    }
-
-    /** Reads the live-bytes gauges on the generating thread at every token: the largest values seen. */
-    static final class GaugeProbe implements RequestListener {
-        record Reading(double bytes, double fp16Bytes, double sequences) {
-        }
-
-        private final MeterRegistry registry;
-        private final AtomicReference<String> method = new AtomicReference<>();
-        private final AtomicReference<Reading> largest = new AtomicReference<>();
-
-        GaugeProbe(MeterRegistry registry) {
-            this.registry = registry;
-        }
-
-        void watch(String m) {
-            method.set(m);
-            largest.set(null);
-        }
-
-        Reading largest() {
-            return largest.get();
-        }
-
-        @Override
-        public void firstToken(String model, String endpoint, long sinceArrivalNanos) {
-            read(model);
-        }
-
-        @Override
-        public void interToken(String model, String endpoint, long sincePreviousNanos) {
-            read(model);
-        }
-
-        private void read(String model) {
-            String m = method.get();
-            if (m == null) {
-                return;
-            }
-            Reading r = new Reading(gauge(registry, "veloxquant.kv.cache", model, m),
-                    gauge(registry, "veloxquant.kv.cache.fp16", model, m),
-                    gauge(registry, "veloxquant.kv.cache.sequences", model, m));
-            largest.accumulateAndGet(r, (a, b) -> a == null || b.fp16Bytes() >= a.fp16Bytes() ? b : a);
-        }
-    }
-
-    static double gauge(MeterRegistry registry, String name, String model, String method) {
-        Gauge g = registry.find(name).tag("model", model).tag("method", method).gauge();
-        assertThat(g).as("gauge %s{model=%s,method=%s}", name, model, method).isNotNull();
-        return g.value();
-    }
+    KvGaugeProbe probe;
 
     @BeforeEach
     void modelsLoaded() throws InterruptedException {
@@ -131,7 +64,7 @@ class KvCacheAccountingTest {
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("""
                         {"model": "%s", "prompt": "The old lighthouse keeper climbed the spiral stairs every evening, counting the steps as his father had taught him. At the top he trimmed the wick and polished the great lens.",
-                         "max_tokens": 12, "temperature": 0, "kv_cache": {"method": "%s"}}
+                         "max_tokens": 6, "temperature": 0, "kv_cache": {"method": "%s"}}
                         """.formatted(model, method)))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
@@ -139,7 +72,7 @@ class KvCacheAccountingTest {
         int promptTokens = usage.path("prompt_tokens").asInt();
         int completionTokens = usage.path("completion_tokens").asInt();
 
-        GaugeProbe.Reading seen = probe.largest();
+        KvGaugeProbe.Reading seen = probe.largest();
         assertThat(seen).as("gauges read while generating").isNotNull();
         assertThat(seen.sequences()).isEqualTo(1.0);
         long gaugeTokens = (long) seen.fp16Bytes() / fp16PerToken;
@@ -155,15 +88,18 @@ class KvCacheAccountingTest {
         CacheFootprint atLargest = cacheCoreFootprint(geometry, method, promptTokens, usageTokens);
         assertThat(kv.path("bytes").asLong()).isEqualTo(atLargest.bytes());
         assertThat(kv.path("fp16_bytes").asLong()).isEqualTo(atLargest.fp16Bytes());
+        assertThat(kv.path("tokens").asLong()).isEqualTo(usageTokens);
         assertThat(usageTokens).isBetween(gaugeTokens, gaugeTokens + 1);
         System.out.printf("KvCacheAccountingTest: %s, %d tokens held: %d bytes vs %d fp16 (gauges and cache-core agree)%n",
                 method, gaugeTokens, (long) seen.bytes(), (long) seen.fp16Bytes());
 
         // The request is over: nothing of this method is live any more.
-        assertThat(gauge(registry, "veloxquant.kv.cache", model, method)).isZero();
-        assertThat(gauge(registry, "veloxquant.kv.cache.fp16", model, method)).isZero();
-        assertThat(gauge(registry, "veloxquant.kv.cache.sequences", model, method)).isZero();
+        assertThat(KvGaugeProbe.gauge(registry, "veloxquant.kv.cache", model, method)).isZero();
+        assertThat(KvGaugeProbe.gauge(registry, "veloxquant.kv.cache.fp16", model, method)).isZero();
+        assertThat(KvGaugeProbe.gauge(registry, "veloxquant.kv.cache.sequences", model, method)).isZero();
         assertThat(registry.find("veloxquant.kv.cache.usage.perc").tag("model", model).gauge().value()).isZero();
+        // application.yml's budget-bytes: 1GB binds as 1 GiB.
+        assertThat(registry.find("veloxquant.kv.cache.budget").tag("model", model).gauge().value()).isEqualTo(1024.0 * 1024 * 1024);
     }
 
     /** What cache-core itself accounts for {@code tokens} tokens: the prompt appended at once, then one by one. */

@@ -4,7 +4,6 @@ import dev.veloxquant.server.model.ModelRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -36,10 +35,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * must evaluate cleanly, and promtool must accept the configuration and the rules (and pass the rule
  * unit tests). Skipped only when the prometheus / promtool binaries are absent.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "veloxquant.model-dir=../models/velox-tiny",
-        "veloxquant.limits.generation-threads=2",
-        "veloxquant.limits.max-queue=32"})
+@EmbeddedModelServerTest
 class PrometheusScrapeTest {
     /** The kv_cache methods the workload exercises (those cache-core has implemented). */
     static final List<String> METHODS = List.of("fp16", "int4", "commvq", "turboquant");
