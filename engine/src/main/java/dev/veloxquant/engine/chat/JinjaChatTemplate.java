@@ -58,7 +58,9 @@ public final class JinjaChatTemplate implements ChatTemplate {
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_WRITE);
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
-                .withLstripBlocks(true)
+                .withLstripBlocks(false) // done by JinjaSourceRewriter, as jinja2 does it
+                .withEnableRecursiveMacroCalls(true)
+                .withMaxMacroRecursionDepth(50)
                 .withElResolver(resolver)
                 .withFailOnUnknownTokens(false)
                 .withLegacyOverrides(LegacyOverrides.newBuilder()
