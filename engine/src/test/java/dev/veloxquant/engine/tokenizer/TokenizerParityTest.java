@@ -15,7 +15,7 @@ import tools.jackson.databind.ObjectMapper;
 /**
  * The embedded model's tokenizer against the ids transformers produced for
  * models/velox-tiny/reference/tokens.json: exact ids (without and with special tokens), token strings
- * and the round trip back to the text.
+ * and the round trip back to the text, at once and streamed id by id.
  */
 class TokenizerParityTest {
 
@@ -57,6 +57,20 @@ class TokenizerParityTest {
             if (!decoded.equals(text)) {
                 ok = false;
                 mismatches.add("decode " + label + ": got " + JSON.writeValueAsString(decoded));
+            }
+            TextTokenizer.StreamingDecoder stream = tokenizer.streamingDecoder(false);
+            StringBuilder streamed = new StringBuilder();
+            for (int id : expected) {
+                String piece = stream.push(id);
+                if (piece.contains("\uFFFD")) {
+                    ok = false;
+                    mismatches.add("streaming " + label + " emitted half a character");
+                }
+                streamed.append(piece);
+            }
+            if (!streamed.append(stream.flush()).toString().equals(text)) {
+                ok = false;
+                mismatches.add("streaming " + label + ": got " + JSON.writeValueAsString(streamed.toString()));
             }
             exact += ok ? 1 : 0;
         }
