@@ -26,12 +26,12 @@ public final class Parallel implements AutoCloseable {
         void run(int start, int end);
     }
 
-    private static final long SPIN_NANOS = 2_000_000;
+    private static final long SPIN_NANOS = 200_000;
     private static final int CHUNKS_PER_THREAD = 4;
     /** Serial period after stalls were detected. */
     private static final long SERIAL_BACKOFF_NANOS = 200_000_000;
     /** Fraction of region time spent waiting for workers above which the pool backs off. */
-    private static final double STALL_FRACTION = 0.35;
+    private static final double STALL_FRACTION = 0.25;
 
     /** One dispatched loop; stale workers that pick it up late find its counter exhausted. */
     private static final class Region {
