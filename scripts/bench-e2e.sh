@@ -41,11 +41,12 @@ for t in $THREADS; do
   done
 done
 echo
-echo "Summary (tokens/s, medians; ratio = ours / faster Jlama path, from per-round ratios):"
+echo "Summary (tokens/s, medians; each figure from the JVM run against the faster Jlama path for that metric;"
+echo "ratio = median of the per-round ours/Jlama ratios of that run):"
 awk '/^RESULT/ {
   for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
   t = v["threads"]; p = v["jlama"]
-  od[t] = v["ours_decode"]; op[t] = v["ours_prefill"]
+  od[t, p] = v["ours_decode"]; op[t, p] = v["ours_prefill"]
   jd[t, p] = v["jlama_decode"]; jp[t, p] = v["jlama_prefill"]; dr[t, p] = v["decode_ratio"]; pr[t, p] = v["prefill_ratio"]
   seen[t] = 1
 }
@@ -54,7 +55,7 @@ END {
   for (t in seen) {
     bp = (jp[t, "native"] > jp[t, "panama"]) ? "native" : "panama"
     bd = (jd[t, "native"] > jd[t, "panama"]) ? "native" : "panama"
-    printf "%-8s %-12s %-12s %-14s %-14s %-14s %-14s\n", t, op[t], od[t], jp[t, bp] " (" bp ")", jd[t, bd] " (" bd ")", pr[t, bp] "x", dr[t, bd] "x"
+    printf "%-8s %-12s %-12s %-14s %-14s %-14s %-14s\n", t, op[t, bp], od[t, bd], jp[t, bp] " (" bp ")", jd[t, bd] " (" bd ")", pr[t, bp] "x", dr[t, bd] "x"
   }
 }' "$LOG"
 rm -f "$LOG"
