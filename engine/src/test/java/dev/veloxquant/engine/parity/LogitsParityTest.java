@@ -20,8 +20,9 @@ import java.nio.file.Files;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Logits of the embedded model against transformers (reference/logits.safetensors: float32 eager
- * attention over the bf16 weights). Tolerance 2e-2 absolute on logits of magnitude ~10-20: our matmuls
+ * Logits of the embedded model against the reference fixtures (reference/logits.safetensors: a float32
+ * PyTorch Llama forward, transformers eager attention or models/train/train_cpu.py,
+ * over the bf16 weights). Tolerance 2e-2 absolute on logits of magnitude ~10-20: our matmuls
  * accumulate in a different order (~1e-5 relative) and, the larger term, keys and values go through
  * the fp16 KV cache (10-bit mantissa, relative error up to 4.9e-4 per element), which moves logits by
  * a few 1e-3; a real defect (rotation, head mapping, norm, bias) moves them by O(1). The argmax must
