@@ -1,5 +1,7 @@
 package dev.veloxquant.cache;
 
+import dev.veloxquant.cache.commvq.CommVQKVCache;
+import dev.veloxquant.cache.commvq.CommVQQuantizer;
 import dev.veloxquant.cache.fp16.Fp16KVCache;
 import dev.veloxquant.cache.turboquant.TurboQuantKVCache;
 import dev.veloxquant.cache.uniform.UniformKVCache;
@@ -21,6 +23,10 @@ public final class KVCacheBuilder {
                         config.nominalKeyBits(), config.effectiveValueBits(), config.groupSize(), config.windowSize());
                 case TURBOQUANT -> new TurboQuantKVCache(layer, model.numKvHeads(), model.headDim(), config.bits(),
                         config.numResiduals(), config.effectiveValueBits(), config.windowSize());
+                case COMMVQ -> new CommVQKVCache(model.numKvHeads(), model.headDim(), model.rope(),
+                        new CommVQQuantizer(config.bits(), config.numResiduals(), model.rope().layout(),
+                                config.groupSize()).paramsFor(model.headDim()),
+                        config.windowSize(), config.effectiveValueBits());
                 default -> throw new InvalidKVCacheConfigException("method",
                         "KV-cache method " + config.method() + " is not available yet");
             });
