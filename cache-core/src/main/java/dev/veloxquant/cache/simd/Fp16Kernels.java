@@ -17,7 +17,7 @@ public final class Fp16Kernels {
      */
     public static void scores(short[] k, int kOff, int tokens, int headDim, float[] q, int qOff, int nq,
                               float[] out, int outOff, int outStride) {
-        if (Simd.enabled() && headDim % Simd.L == 0) {
+        if (Simd.narrowEnabled() && headDim % Simd.L == 0) {
             scoresVector(k, kOff, tokens, headDim, q, qOff, nq, out, outOff, outStride);
         } else {
             scoresScalar(k, kOff, tokens, headDim, q, qOff, nq, out, outOff, outStride);
@@ -88,7 +88,7 @@ public final class Fp16Kernels {
      */
     public static void accumulate(short[] v, int vOff, int tokens, int headDim, float[] w, int wOff, int wStride,
                                   int nq, float[] acc, int accOff) {
-        if (Simd.enabled() && headDim % Simd.L == 0) {
+        if (Simd.narrowEnabled() && headDim % Simd.L == 0) {
             accumulateVector(v, vOff, tokens, headDim, w, wOff, wStride, nq, acc, accOff);
         } else {
             accumulateScalar(v, vOff, tokens, headDim, w, wOff, wStride, nq, acc, accOff);

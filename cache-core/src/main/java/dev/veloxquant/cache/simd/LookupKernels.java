@@ -21,7 +21,7 @@ public final class LookupKernels {
 
     private static boolean planarFast(int dim, int bits) {
         int rb = PackedCodes.rowBytes(dim, bits);
-        return PackedCodes.isPlanar(bits) && rb % Simd.L == 0 && (1 << bits) <= Simd.L && dim % Simd.L == 0;
+        return Simd.NARROW_OK && PackedCodes.isPlanar(bits) && rb % Simd.L == 0 && (1 << bits) <= Simd.L && dim % Simd.L == 0;
     }
 
     static void decodeRow(byte[] codes, int off, int stages, int bits, int dim, float[] tables, float a, float[] row) {
@@ -145,7 +145,7 @@ public final class LookupKernels {
     public static void blockScores(byte[] codes, int base, int stages, int bits, int dim, float[] tables,
                                    short[] alpha, int tokens, float[] qr, int qOff, int nq,
                                    float[] out, int outOff, int outStride) {
-        if (!Simd.enabled() || Simd.L != StageBlockCodes.BLOCK || (1 << bits) > Simd.L || !PackedCodes.isPlanar(bits)) {
+        if (!Simd.narrowEnabled() || StageBlockCodes.BLOCK % Simd.L != 0 || (1 << bits) > Simd.L || !PackedCodes.isPlanar(bits)) {
             blockScoresScalar(codes, base, stages, bits, dim, tables, alpha, tokens, qr, qOff, nq, out, outOff, outStride);
             return;
         }
@@ -164,7 +164,7 @@ public final class LookupKernels {
         }
         float[] alphaPart = new float[lanes];
         for (int tb = 0; tb < tokens; tb += lanes) {
-            int bo = base + (tb / lanes) * blockBytes;
+            int bo = base + (tb / StageBlockCodes.BLOCK) * blockBytes + tb % StageBlockCodes.BLOCK;
             int n = Math.min(lanes, tokens - tb);
             FloatVector av;
             if (n == lanes) {
@@ -187,7 +187,7 @@ public final class LookupKernels {
                 FloatVector a2 = a0;
                 FloatVector a3 = a0;
                 for (int c = 0; c < chunks; c++) {
-                    int co = bo + c * lanes;
+                    int co = bo + c * StageBlockCodes.BLOCK;
                     IntVector r0 = Simd.loadBytesAsInts(codes, co + p0[0]);
                     IntVector r1 = stages > 1 ? Simd.loadBytesAsInts(codes, co + p0[1]) : r0;
                     IntVector r2 = stages > 2 ? Simd.loadBytesAsInts(codes, co + p0[2]) : r0;

@@ -28,7 +28,7 @@ public final class UniformKernels {
                                  short[] scale, short[] zero, int sOff, float[] q, int qOff, int nq,
                                  float[] out, int outOff, int outStride) {
         int tb = TokenBlockCodes.subBlock(groupSize);
-        if (!Simd.enabled() || tb != Simd.L || headDim % Simd.L != 0) {
+        if (!Simd.narrowEnabled() || tb % Simd.L != 0 || headDim % Simd.L != 0) {
             keyScoresScalar(codes, codesOff, headDim, bits, groupSize, tokens, scale, zero, sOff, q, qOff, nq, out, outOff, outStride);
             return;
         }
@@ -47,7 +47,7 @@ public final class UniformKernels {
                 }
                 qz[qi] = z.reduceLanes(VectorOperators.ADD);
             }
-            foldedGroupScores(codes, codesOff + (t0 / groupSize) * groupBytes, headDim, bits, n, qs, qz, nq,
+            foldedGroupScores(codes, codesOff + (t0 / groupSize) * groupBytes, tb, headDim, bits, n, qs, qz, nq,
                     out, outOff + t0, outStride);
         }
     }
@@ -73,8 +73,11 @@ public final class UniformKernels {
         }
     }
 
-    /** One group: per sub-block of 16 tokens, lanes are tokens; each channel adds (q⊙s)_d * codes_d. */
-    private static void foldedGroupScores(byte[] codes, int groupOff, int headDim, int bits, int tokens,
+    /**
+     * One group: L tokens at a time (lanes are tokens, L divides the sub-block tb); each channel adds
+     * (q⊙s)_d * codes_d.
+     */
+    private static void foldedGroupScores(byte[] codes, int groupOff, int tb, int headDim, int bits, int tokens,
                                           float[] qs, float[] qz, int nq, float[] out, int outOff, int outStride) {
         final int lanes = Simd.L;
         final int per = 8 / bits;
@@ -87,13 +90,13 @@ public final class UniformKernels {
             int q2 = q1 + headDim;
             int q3 = q2 + headDim;
             for (int t0 = 0; t0 < tokens; t0 += lanes) {
-                int bo = groupOff + (t0 / lanes) * chunks * lanes;
+                int bo = groupOff + (t0 / tb) * chunks * tb + t0 % tb;
                 FloatVector a0 = FloatVector.broadcast(Simd.F, qz[qb]);
                 FloatVector a1 = m > 1 ? FloatVector.broadcast(Simd.F, qz[qb + 1]) : a0;
                 FloatVector a2 = m > 2 ? FloatVector.broadcast(Simd.F, qz[qb + 2]) : a0;
                 FloatVector a3 = m > 3 ? FloatVector.broadcast(Simd.F, qz[qb + 3]) : a0;
                 for (int c = 0; c < chunks; c++) {
-                    IntVector raw = Simd.loadBytesAsInts(codes, bo + c * lanes);
+                    IntVector raw = Simd.loadBytesAsInts(codes, bo + c * tb);
                     for (int k = 0; k < per; k++) {
                         FloatVector cv = (k == 0 && bits == 8 ? raw.and(mask) : raw.lanewise(VectorOperators.LSHR, k * bits).and(mask))
                                 .convert(VectorOperators.I2F, 0).reinterpretAsFloats();
@@ -149,7 +152,7 @@ public final class UniformKernels {
                                        short[][] scale, short[][] zero, int tOff, int tokens,
                                        float[] w, int wOff, int wStride, int nq, float[] acc, int accOff) {
         int rb = PackedCodes.rowBytes(headDim, bits);
-        if (!Simd.enabled() || !PackedCodes.isPlanar(bits) || rb % Simd.L != 0 || cg % Simd.L != 0) {
+        if (!Simd.narrowEnabled() || !PackedCodes.isPlanar(bits) || rb % Simd.L != 0 || cg % Simd.L != 0) {
             valueAccumulateScalar(codes, rowOff, headDim, bits, cg, scale, zero, tOff, tokens, w, wOff, wStride, nq, acc, accOff);
             return;
         }
