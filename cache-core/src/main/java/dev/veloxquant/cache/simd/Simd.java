@@ -48,6 +48,13 @@ public final class Simd {
         enabled = on;
     }
 
+    /*
+     * The two helpers below are for tests and cold paths. Hot kernels spell the expressions out:
+     * once a helper that returns a vector has been compiled on its own (it gets hot early), C2 may
+     * refuse to inline it into a kernel compiled later, and every call then boxes a vector, which
+     * made kernels several times slower depending on which method ran first.
+     */
+
     /** L bytes from {@code off} widened to int lanes (sign-extended; callers mask). */
     static IntVector loadBytesAsInts(byte[] a, int off) {
         return (IntVector) ByteVector.fromArray(B, a, off).convertShape(VectorOperators.B2I, I, 0);
