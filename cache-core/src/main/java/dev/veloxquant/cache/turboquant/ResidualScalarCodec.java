@@ -190,16 +190,26 @@ public final class ResidualScalarCodec {
      * ({@link #rowBytes()} bytes) and returns the fp16 scale alpha.
      */
     public short encode(float[] y, int yOff, byte[] codes, int cOff) {
+        int[] code = new int[stages * dim];
+        short alpha = encodeCodes(y, yOff, code);
+        int rb = PackedCodes.rowBytes(dim, bits);
+        for (int s = 0; s < stages; s++) {
+            PackedCodes.pack(code, s * dim, dim, bits, codes, cOff + s * rb);
+        }
+        return alpha;
+    }
+
+    /**
+     * Codes the rotated vector into unpacked codes, {@code code[s * dim + i]} for stage s and
+     * coordinate i, and returns the fp16 scale alpha.
+     */
+    public short encodeCodes(float[] y, int yOff, int[] code) {
         double n2 = 0;
         for (int i = 0; i < dim; i++) {
             n2 += (double) y[yOff + i] * y[yOff + i];
         }
-        int rb = PackedCodes.rowBytes(dim, bits);
-        int[] code = new int[dim];
         if (n2 == 0) {
-            for (int s = 0; s < stages; s++) {
-                PackedCodes.pack(code, 0, dim, bits, codes, cOff + s * rb);
-            }
+            java.util.Arrays.fill(code, 0, stages * dim, 0);
             return Float.floatToFloat16(0f);
         }
         float toUnit = (float) (Math.sqrt(dim) / Math.sqrt(n2));
@@ -213,12 +223,11 @@ public final class ResidualScalarCodec {
             LloydMax lm = designs[s];
             for (int i = 0; i < dim; i++) {
                 int c = lm.quantize(r[i] / sc);
-                code[i] = c;
+                code[s * dim + i] = c;
                 float level = tables[s * TABLE_STRIDE + c];
                 r[i] -= level;
                 recon[i] += level;
             }
-            PackedCodes.pack(code, 0, dim, bits, codes, cOff + s * rb);
         }
         double yr = 0;
         double rr = 0;
