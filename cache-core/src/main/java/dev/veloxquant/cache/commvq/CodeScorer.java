@@ -30,6 +30,7 @@ final class CodeScorer {
 
     private final CommVQParams p;
     private final RopeTables rope;
+    private final BlockCodec codec;
     private final int pairs;
     private final int g;
     private final int[] first;
@@ -49,6 +50,7 @@ final class CodeScorer {
     CodeScorer(CommVQParams params, RopeTables rope) {
         this.p = params;
         this.rope = rope;
+        this.codec = new BlockCodec(params);
         this.pairs = params.pairs();
         this.g = params.groupSize();
         this.first = new int[pairs];
@@ -294,7 +296,6 @@ final class CodeScorer {
             return;
         }
         float[][] starts = rope.blockStarts((to - 1) / g + 1);
-        BlockCodec codec = new BlockCodec(p);
         int axisBits = p.axisBits();
         int axisMask = (int) ((1L << axisBits) - 1);
         for (int b = from / g; b * g < to; b++) {
