@@ -64,7 +64,9 @@ public final class CommVQFixtureReport {
         List<KeyMethod> methods = new ArrayList<>();
         methods.add(kivi(4));
         methods.add(kivi(2));
-        for (String spec : new String[] {"2x2", "2x2/g64", "2x2/nonorm", "1x2", "1x2/g64", "1x2/nonorm", "1x1", "2x1/g64"}) {
+        String[] specs = System.getProperty("commvq.specs",
+                "2x2,2x2/fp16steps,2x2/nonorm,2x2/g64,1x2,1x2/fp16steps,1x2/nonorm,1x2/g64,1x1").split(",");
+        for (String spec : specs) {
             methods.add(commvq(spec));
         }
         Map<String, double[]> totals = new LinkedHashMap<>(); // err, ref, kl, kln, outErr, outRef, bits, n
@@ -109,6 +111,7 @@ public final class CommVQFixtureReport {
         int res = Integer.parseInt(br[1]);
         int group = spec.contains("g64") ? 64 : 32;
         boolean norm = !spec.contains("nonorm");
+        boolean compact = norm && !spec.contains("fp16steps");
         return new KeyMethod() {
             @Override
             public String name() {
@@ -118,7 +121,7 @@ public final class CommVQFixtureReport {
             @Override
             public float[] reconstructPostRope(float[] kPre, float[] kPost, int kvHeads, int seq, int d, RotaryEmbedding rope,
                                                double[] bitsOut) {
-                CommVQQuantizer qz = new CommVQQuantizer(bits, res, RopeLayout.HALF, group, norm);
+                CommVQQuantizer qz = new CommVQQuantizer(bits, res, RopeLayout.HALF, group, norm, compact);
                 KVTensor in = new KVTensor(1, kvHeads, seq, d, kPre.clone());
                 CommVQEncoded e = qz.encode(in);
                 bitsOut[0] = e.bitsPerElement();

@@ -88,15 +88,21 @@ final class BlockCodec {
                 xs[t] = unit[t * headDim + first[q]];
                 ys[t] = unit[t * headDim + second[q]];
             }
-            UniformGridFit.fit(xs, n, levels, fitOut, 0);
-            UniformGridFit.fit(ys, n, levels, fitOut, 2);
-            for (int i = 0; i < CommVQParams.META_PER_PAIR; i++) {
-                meta[metaBase + i * pairs + q] = fitOut[i];
+            if (p.compactSteps()) {
+                int cx = UniformGridFit.fitCompact(xs, n, levels, meta, metaBase + q);
+                int cy = UniformGridFit.fitCompact(ys, n, levels, meta, metaBase + pairs + q);
+                meta[metaBase + 2 * pairs + q] = (short) (cx | (cy << 8));
+            } else {
+                UniformGridFit.fit(xs, n, levels, fitOut, 0);
+                UniformGridFit.fit(ys, n, levels, fitOut, 2);
+                for (int i = 0; i < CommVQParams.META_PER_PAIR; i++) {
+                    meta[metaBase + i * pairs + q] = fitOut[i];
+                }
             }
-            float loX = Float.float16ToFloat(fitOut[0]);
-            float stX = Float.float16ToFloat(fitOut[1]);
-            float loY = Float.float16ToFloat(fitOut[2]);
-            float stY = Float.float16ToFloat(fitOut[3]);
+            float loX = loX(meta, metaBase, q);
+            float stX = stepX(meta, metaBase, q);
+            float loY = loY(meta, metaBase, q);
+            float stY = stepY(meta, metaBase, q);
             int region = codeBase + q * pairBytes;
             for (int t = 0; t < n; t++) {
                 int a = UniformGridFit.index(xs[t], loX, stX, levels);
@@ -111,10 +117,10 @@ final class BlockCodec {
                 float[] dst, int dstOff, int dstStride) {
         int pairBytes = p.pairBlockBytes();
         for (int q = 0; q < pairs; q++) {
-            float stX = Float.float16ToFloat(meta[metaBase + pairs + q]);
-            float stY = Float.float16ToFloat(meta[metaBase + 3 * pairs + q]);
-            float bX = UniformGridFit.base(Float.float16ToFloat(meta[metaBase + q]), stX);
-            float bY = UniformGridFit.base(Float.float16ToFloat(meta[metaBase + 2 * pairs + q]), stY);
+            float stX = stepX(meta, metaBase, q);
+            float stY = stepY(meta, metaBase, q);
+            float bX = UniformGridFit.base(loX(meta, metaBase, q), stX);
+            float bY = UniformGridFit.base(loY(meta, metaBase, q), stY);
             int region = codeBase + q * pairBytes;
             for (int t = 0; t < n; t++) {
                 int c = code(codes, region, t);
@@ -124,6 +130,24 @@ final class BlockCodec {
                 dst[o + second[q]] = UniformGridFit.value(bY, stY, c >>> axisBits) * nf;
             }
         }
+    }
+
+    float loX(short[] meta, int base, int q) {
+        return Float.float16ToFloat(meta[base + q]);
+    }
+
+    float loY(short[] meta, int base, int q) {
+        return Float.float16ToFloat(meta[base + (p.compactSteps() ? pairs : 2 * pairs) + q]);
+    }
+
+    float stepX(short[] meta, int base, int q) {
+        return p.compactSteps() ? UniformGridFit.LOG_STEPS[meta[base + 2 * pairs + q] & 0xFF]
+                : Float.float16ToFloat(meta[base + pairs + q]);
+    }
+
+    float stepY(short[] meta, int base, int q) {
+        return p.compactSteps() ? UniformGridFit.LOG_STEPS[(meta[base + 2 * pairs + q] >>> 8) & 0xFF]
+                : Float.float16ToFloat(meta[base + 3 * pairs + q]);
     }
 
     /** The pair code (real axis in the low bits) of token {@code t} in the pair region at {@code region}. */

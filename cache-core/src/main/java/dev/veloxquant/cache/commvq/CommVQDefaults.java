@@ -4,6 +4,8 @@ package dev.veloxquant.cache.commvq;
 final class CommVQDefaults {
     /** Divide each token and head by its fp16 L2 norm before fitting the block grids. */
     static final boolean TOKEN_NORM = true;
+    /** Grid steps as 8-bit log codes (with token norms): a quarter bit per element less than fp16 steps. */
+    static final boolean COMPACT_STEPS = true;
 
     private CommVQDefaults() {
     }

@@ -46,6 +46,35 @@ final class UniformGridFit {
      * fp16, to {@code out[outOff]} and {@code out[outOff + 1]}.
      */
     static void fit(float[] v, int n, int levels, short[] out, int outOff) {
+        double[] ls = emFit(v, n, levels);
+        if (ls[1] == 0) {
+            out[outOff] = half((float) ls[0]);
+            out[outOff + 1] = 0;
+            return;
+        }
+        double lo = ls[0];
+        double step = ls[1];
+        // fp16 keeps lo only to ~1e-3 relative: refit the step around the rounded lo before rounding it.
+        short lo16 = half((float) lo);
+        float loR = Float.float16ToFloat(lo16);
+        double su = 0;
+        double suu = 0;
+        for (int j = 0; j < n; j++) {
+            double u = index(v[j], loR, (float) step, levels) + 0.5;
+            su += u * (v[j] - loR);
+            suu += u * u;
+        }
+        double refit = suu > 0 ? su / suu : step;
+        short step16 = half((float) step);
+        if (refit > 0 && sseHalf(v, n, loR, refit, levels) < sseHalf(v, n, loR, Float.float16ToFloat(step16), levels)) {
+            step16 = half((float) refit);
+        }
+        out[outOff] = lo16;
+        out[outOff + 1] = step16;
+    }
+
+    /** Min/max start, then Lloyd rounds on a uniform grid: {@code {lo, step}} in double, step 0 for a constant block. */
+    static double[] emFit(float[] v, int n, int levels) {
         float mn = Float.POSITIVE_INFINITY;
         float mx = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < n; j++) {
@@ -53,9 +82,7 @@ final class UniformGridFit {
             mx = Math.max(mx, v[j]);
         }
         if (n == 0 || !(mx > mn)) {
-            out[outOff] = half(n == 0 ? 0f : mn);
-            out[outOff + 1] = 0;
-            return;
+            return new double[] {n == 0 ? 0 : mn, 0};
         }
         double lo = mn;
         double step = ((double) mx - mn) / levels;
@@ -89,23 +116,64 @@ final class UniformGridFit {
             step = nStep;
             err = nErr;
         }
-        // fp16 keeps lo only to ~1e-3 relative: refit the step around the rounded lo before rounding it.
-        short lo16 = half((float) lo);
-        float loR = Float.float16ToFloat(lo16);
-        double su = 0;
-        double suu = 0;
+        return new double[] {lo, step};
+    }
+
+    /** Steps of the compact grid: code c in 1..255 is 2^((c − 255)/16), 0 is a zero step. Units: unit-norm keys. */
+    static final float[] LOG_STEPS = new float[256];
+
+    static {
+        for (int c = 1; c < 256; c++) {
+            LOG_STEPS[c] = (float) Math.pow(2, (c - 255) / 16.0);
+        }
+    }
+
+    /**
+     * Compact grid: lo in fp16, the step as an 8-bit log code ({@link #LOG_STEPS}). Tries the two
+     * codes around the fitted step, re-solving lo for each, and keeps the one with less error.
+     * Writes lo to {@code loOut[loOff]} and returns the step code.
+     */
+    static int fitCompact(float[] v, int n, int levels, short[] loOut, int loOff) {
+        double[] ls = emFit(v, n, levels);
+        if (ls[1] == 0) {
+            loOut[loOff] = half((float) ls[0]);
+            return 0;
+        }
+        int c0 = (int) Math.floor(Math.log(ls[1]) / Math.log(2) * 16) + 255;
+        double best = Double.MAX_VALUE;
+        int bestCode = 0;
+        short bestLo = half((float) ls[0]);
+        for (int c = c0; c <= c0 + 1; c++) {
+            int code = Math.max(1, Math.min(255, c));
+            float st = LOG_STEPS[code];
+            double lo = ls[0];
+            for (int round = 0; round < 2; round++) {
+                double sum = 0;
+                for (int j = 0; j < n; j++) {
+                    sum += v[j] - st * (index(v[j], (float) lo, st, levels) + 0.5);
+                }
+                lo = sum / n;
+            }
+            short lo16 = half((float) lo);
+            double e = sseAt(v, n, Float.float16ToFloat(lo16), st, levels);
+            if (e < best) {
+                best = e;
+                bestCode = code;
+                bestLo = lo16;
+            }
+        }
+        loOut[loOff] = bestLo;
+        return bestCode;
+    }
+
+    private static double sseAt(float[] v, int n, float lo, float st, int levels) {
+        float b = base(lo, st);
+        double e = 0;
         for (int j = 0; j < n; j++) {
-            double u = index(v[j], loR, (float) step, levels) + 0.5;
-            su += u * (v[j] - loR);
-            suu += u * u;
+            double d = v[j] - value(b, st, index(v[j], lo, st, levels));
+            e += d * d;
         }
-        double refit = suu > 0 ? su / suu : step;
-        short step16 = half((float) step);
-        if (refit > 0 && sseHalf(v, n, loR, refit, levels) < sseHalf(v, n, loR, Float.float16ToFloat(step16), levels)) {
-            step16 = half((float) refit);
-        }
-        out[outOff] = lo16;
-        out[outOff + 1] = step16;
+        return e;
     }
 
     private static double sse(float[] v, int n, double lo, double step, int levels) {

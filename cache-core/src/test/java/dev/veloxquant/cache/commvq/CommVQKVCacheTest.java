@@ -82,17 +82,21 @@ class CommVQKVCacheTest {
     void vectorPathEqualsScalarReference() {
         RotaryEmbedding rope = RotaryEmbedding.standard(D, 10000, RopeLayout.HALF);
         Random r = new Random(8);
-        for (int[] br : new int[][] {{2, 2}, {1, 2}, {1, 1}, {4, 1}}) {
+        for (int[] br : new int[][] {{2, 2, 1}, {2, 2, 0}, {1, 2, 1}, {1, 2, 0}, {1, 1, 1}, {4, 1, 0}}) {
             for (int group : new int[] {32, 64, 128}) {
-                CommVQParams p = new CommVQQuantizer(br[0], br[1], RopeLayout.HALF, group).paramsFor(D);
+                CommVQParams p = new CommVQQuantizer(br[0], br[1], RopeLayout.HALF, group, true, br[2] == 1).paramsFor(D);
                 CodeScorer s = new CodeScorer(p, RopeTables.of(rope, group));
                 int blocks = 5;
                 byte[] codes = new byte[blocks * p.blockCodeBytes()];
                 r.nextBytes(codes);
                 short[] meta = new short[blocks * p.blockMetaShorts()];
                 for (int i = 0; i < meta.length; i++) {
-                    boolean lo = (i % p.blockMetaShorts()) / p.pairs() % 2 == 0;
-                    meta[i] = Float.floatToFloat16((float) (lo ? r.nextGaussian() : r.nextDouble() * 0.3));
+                    int row = (i % p.blockMetaShorts()) / p.pairs();
+                    if (p.compactSteps()) {
+                        meta[i] = row < 2 ? Float.floatToFloat16((float) r.nextGaussian()) : (short) (160 + r.nextInt(90) | (160 + r.nextInt(90)) << 8);
+                    } else {
+                        meta[i] = Float.floatToFloat16((float) (row % 2 == 0 ? r.nextGaussian() : r.nextDouble() * 0.3));
+                    }
                 }
                 short[] norms = new short[blocks * group];
                 for (int i = 0; i < norms.length; i++) {
@@ -154,7 +158,7 @@ class CommVQKVCacheTest {
         c.append(CommVQTestData.keys(r, 100, HEADS, D), 0, CommVQTestData.gaussian(r, 100 * HEADS * D), 0, 100);
         // 100 tokens, window 32: two blocks of 32 encoded (100-64 = 36 >= 32 left), 36 in fp16.
         assertThat(c.encodedTokens()).isEqualTo(64);
-        long block = 32 * 32 /* codes: 32 pairs x 32 tokens x 1 byte */ + 32 * 4 * 2 /* grid */ + 32 * 2 /* norms */;
+        long block = 32 * 32 /* codes: 32 pairs x 32 tokens x 1 byte */ + 32 * 3 * 2 /* grid */ + 32 * 2 /* norms */;
         long keys = HEADS * (2 * block + 36L * D * 2);
         long values = HEADS * 100L * D * 2;
         CacheFootprint f = c.footprint();
@@ -162,7 +166,7 @@ class CommVQKVCacheTest {
 
         CommVQKVCache q4 = cache(rope, 1, 2, 32, 0, 4);
         q4.append(CommVQTestData.keys(r, 70, HEADS, D), 0, CommVQTestData.gaussian(r, 70 * HEADS * D), 0, 70);
-        long block2 = 32 * 16 + 32 * 4 * 2 + 32 * 2;
+        long block2 = 32 * 16 + 32 * 3 * 2 + 32 * 2;
         long tokenValue = D * 4 / 8 + 2 * 2 * 2; // 4-bit codes + (min, step) for 2 groups of 32 channels
         assertThat(q4.footprint()).isEqualTo(new CacheFootprint(70, 70L * HEADS * D,
                 HEADS * (2 * block2 + 6L * D * 2), HEADS * (64 * tokenValue + 6L * D * 2)));
