@@ -3,6 +3,9 @@ package dev.veloxquant.cache.commvq;
 import dev.veloxquant.cache.CacheFootprint;
 import dev.veloxquant.cache.KVCache;
 import dev.veloxquant.cache.RotaryEmbedding;
+import dev.veloxquant.cache.simd.PackedCodes;
+import dev.veloxquant.cache.simd.UniformKernels;
+import dev.veloxquant.cache.uniform.AffineCodec;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -14,7 +17,8 @@ import java.util.Arrays;
  * that block is then encoded with {@link BlockCodec} (per pair a nested complex grid fitted to the
  * block, one fp16 norm per token and head). Scores come from the codes through
  * {@link CodeScorer}, rotating the query rather than the key, so no per-token position and no
- * fp32 key copy is kept. Values are fp16, or per-token 8/4/2-bit once their token is encoded.
+ * fp32 key copy is kept. Values are fp16, or once their token is encoded per-token 8/4/2-bit in
+ * KIVI's value format (the int caches' {@link AffineCodec} and {@link UniformKernels}).
  */
 public final class CommVQKVCache implements KVCache {
     private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
@@ -26,7 +30,9 @@ public final class CommVQKVCache implements KVCache {
     private final int valueBits;
     private final BlockCodec codec;
     private final CodeScorer scorer;
-    private final TokenValueCodec valueCodec;
+    private final boolean quantizedValues;
+    private final int valueRow;
+    private final int valueGroup;
 
     // Encoded blocks, per head.
     private byte[][] codes;
@@ -37,8 +43,11 @@ public final class CommVQKVCache implements KVCache {
     // Values: fp16 for every token (valueBits 16), else codes for encoded tokens plus an fp16 window.
     private short[][] fp16Values;
     private byte[][] valueCodes;
-    private short[][] valueMeta;
+    private short[][][] valueScale;   // [head][channel group][token]
+    private short[][][] valueZero;
     private short[][] windowValues;
+    private final short[] scaleScratch;
+    private final short[] zeroScratch;
 
     private int size;
     private int blocks;
@@ -62,17 +71,25 @@ public final class CommVQKVCache implements KVCache {
         this.valueBits = valueBits;
         this.codec = new BlockCodec(params);
         this.scorer = new CodeScorer(params, RopeTables.of(rope, params.groupSize()));
-        this.valueCodec = valueBits == 16 ? null : new TokenValueCodec(headDim, valueBits);
+        if (valueBits != 16 && valueBits != 8 && valueBits != 4 && valueBits != 2) {
+            throw new IllegalArgumentException("value bits must be 16, 8, 4 or 2, got " + valueBits);
+        }
+        this.quantizedValues = valueBits != 16;
+        this.valueRow = quantizedValues ? PackedCodes.rowBytes(headDim, valueBits) : 0;
+        this.valueGroup = AffineCodec.valueChannelGroup(params.groupSize(), headDim);
+        this.scaleScratch = new short[headDim / valueGroup];
+        this.zeroScratch = new short[headDim / valueGroup];
         int g = params.groupSize();
         codes = new byte[kvHeads][4 * params.blockCodeBytes()];
         meta = new short[kvHeads][4 * params.blockMetaShorts()];
         norms = new short[kvHeads][params.tokenNorm() ? 4 * g : 0];
         windowKeys = new short[kvHeads][(windowSize + g) * headDim];
-        if (valueCodec == null) {
+        if (!quantizedValues) {
             fp16Values = new short[kvHeads][16 * headDim];
         } else {
-            valueCodes = new byte[kvHeads][4 * g * valueCodec.codeBytesPerToken()];
-            valueMeta = new short[kvHeads][4 * g * valueCodec.metaPerToken()];
+            valueCodes = new byte[kvHeads][4 * g * valueRow];
+            valueScale = new short[kvHeads][headDim / valueGroup][4 * g];
+            valueZero = new short[kvHeads][headDim / valueGroup][4 * g];
             windowValues = new short[kvHeads][(windowSize + g) * headDim];
         }
         blockScratch = new float[g * headDim];
@@ -107,7 +124,7 @@ public final class CommVQKVCache implements KVCache {
         int enc = encodedTokens();
         int win = size - enc;
         ensureWindow(win + count);
-        if (valueCodec == null) {
+        if (!quantizedValues) {
             fp16Values = grow(fp16Values, (size + count) * headDim);
         }
         for (int t = 0; t < count; t++) {
@@ -118,8 +135,8 @@ public final class CommVQKVCache implements KVCache {
                 for (int d = 0; d < headDim; d++) {
                     wk[dst + d] = UniformGridFit.half(keys[keysOff + src + d]);
                 }
-                short[] vd = valueCodec == null ? fp16Values[h] : windowValues[h];
-                int vdst = valueCodec == null ? (size + t) * headDim : dst;
+                short[] vd = quantizedValues ? windowValues[h] : fp16Values[h];
+                int vdst = quantizedValues ? dst : (size + t) * headDim;
                 for (int d = 0; d < headDim; d++) {
                     vd[vdst + d] = UniformGridFit.half(values[valuesOff + src + d]);
                 }
@@ -147,20 +164,24 @@ public final class CommVQKVCache implements KVCache {
                 }
                 codec.encode(blockScratch, 0, headDim, g, codes[h], b * params.blockCodeBytes(),
                         meta[h], b * params.blockMetaShorts(), norms[h], b * g);
-                if (valueCodec != null) {
+                if (quantizedValues) {
                     for (int j = 0; j < g; j++) {
                         int tok = b * g + j;
                         for (int d = 0; d < headDim; d++) {
                             rowScratch[d] = Float.float16ToFloat(windowValues[h][(i * g + j) * headDim + d]);
                         }
-                        valueCodec.encode(rowScratch, 0, valueCodes[h], tok * valueCodec.codeBytesPerToken(),
-                                valueMeta[h], tok * valueCodec.metaPerToken());
+                        AffineCodec.encodeToken(rowScratch, 0, headDim, valueGroup, valueBits, valueCodes[h],
+                                tok * valueRow, scaleScratch, zeroScratch, 0);
+                        for (int vg = 0; vg < scaleScratch.length; vg++) {
+                            valueScale[h][vg][tok] = scaleScratch[vg];
+                            valueZero[h][vg][tok] = zeroScratch[vg];
+                        }
                     }
                 }
             }
             int shift = n * g * headDim;
             System.arraycopy(wk, shift, wk, 0, (win - n * g) * headDim);
-            if (valueCodec != null) {
+            if (quantizedValues) {
                 System.arraycopy(windowValues[h], shift, windowValues[h], 0, (win - n * g) * headDim);
             }
         }
@@ -191,35 +212,18 @@ public final class CommVQKVCache implements KVCache {
         for (int qi = 0; qi < numQueries; qi++) {
             Arrays.fill(out, outOff + qi * headDim, outOff + (qi + 1) * headDim, 0f);
         }
-        if (valueCodec == null) {
+        if (!quantizedValues) {
             HalfFloatValues.accumulate(fp16Values[kvHead], 0, upTo, headDim, w, wOff, upTo, numQueries, out, outOff);
             return;
         }
         int enc = Math.min(upTo, encodedTokens());
-        for (int t = 0; t < enc; t++) {
-            valueCodec.decode(valueCodes[kvHead], t * valueCodec.codeBytesPerToken(), valueMeta[kvHead],
-                    t * valueCodec.metaPerToken(), rowScratch, 0);
-            for (int qi = 0; qi < numQueries; qi++) {
-                float wt = w[wOff + qi * upTo + t];
-                if (wt != 0f) {
-                    axpy(wt, rowScratch, out, outOff + qi * headDim, headDim);
-                }
-            }
+        if (enc > 0) {
+            UniformKernels.valueAccumulate(valueCodes[kvHead], 0, headDim, valueBits, valueGroup, valueScale[kvHead],
+                    valueZero[kvHead], 0, enc, w, wOff, upTo, numQueries, out, outOff);
         }
         if (upTo > enc) {
             HalfFloatValues.accumulate(windowValues[kvHead], 0, upTo - enc, headDim, w, wOff + enc, upTo, numQueries,
                     out, outOff);
-        }
-    }
-
-    private static void axpy(float a, float[] x, float[] y, int yOff, int n) {
-        int i = 0;
-        FloatVector av = FloatVector.broadcast(FS, a);
-        for (int bound = FS.loopBound(n); i < bound; i += FS.length()) {
-            FloatVector.fromArray(FS, x, i).fma(av, FloatVector.fromArray(FS, y, yOff + i)).intoArray(y, yOff + i);
-        }
-        for (; i < n; i++) {
-            y[yOff + i] = Math.fma(a, x[i], y[yOff + i]);
         }
     }
 
@@ -247,9 +251,9 @@ public final class CommVQKVCache implements KVCache {
         int enc = encodedTokens();
         long win = size - enc;
         long keyBytes = kvHeads * (blocks * params.blockBytes() + win * headDim * 2L);
-        long valueBytes = valueCodec == null
-                ? kvHeads * (long) size * headDim * 2L
-                : kvHeads * ((long) enc * valueCodec.bytesPerToken() + win * headDim * 2L);
+        long valueBytes = quantizedValues
+                ? kvHeads * ((long) enc * (valueRow + 4L * (headDim / valueGroup)) + win * headDim * 2L)
+                : kvHeads * (long) size * headDim * 2L;
         return new CacheFootprint(size, (long) size * kvHeads * headDim, keyBytes, valueBytes);
     }
 
@@ -262,7 +266,8 @@ public final class CommVQKVCache implements KVCache {
         windowKeys = null;
         fp16Values = null;
         valueCodes = null;
-        valueMeta = null;
+        valueScale = null;
+        valueZero = null;
         windowValues = null;
         size = 0;
         blocks = 0;
@@ -282,7 +287,7 @@ public final class CommVQKVCache implements KVCache {
 
     private void ensureWindow(int tokens) {
         windowKeys = grow(windowKeys, tokens * headDim);
-        if (valueCodec != null) {
+        if (quantizedValues) {
             windowValues = grow(windowValues, tokens * headDim);
         }
     }
@@ -294,9 +299,12 @@ public final class CommVQKVCache implements KVCache {
         if (params.tokenNorm()) {
             norms = grow(norms, n * g);
         }
-        if (valueCodec != null) {
-            valueCodes = grow(valueCodes, n * g * valueCodec.codeBytesPerToken());
-            valueMeta = grow(valueMeta, n * g * valueCodec.metaPerToken());
+        if (quantizedValues) {
+            valueCodes = grow(valueCodes, n * g * valueRow);
+            for (int h = 0; h < kvHeads; h++) {
+                valueScale[h] = grow(valueScale[h], n * g);
+                valueZero[h] = grow(valueZero[h], n * g);
+            }
         }
     }
 
