@@ -65,6 +65,16 @@ final class BlockCodec {
      */
     void encode(float[] src, int srcOff, int srcStride, int n, byte[] codes, int codeBase, short[] meta, int metaBase,
                 short[] norms, int normBase) {
+        encode(src, srcOff, srcStride, n, 0, codes, codeBase, meta, metaBase, norms, normBase);
+    }
+
+    /**
+     * As {@link #encode(float[], int, int, int, byte[], int, short[], int, short[], int)}, but the grids
+     * are fitted to tokens {@code fitFrom..n-1} only (tokens before get the nearest, clamped codes):
+     * the cache keeps attention-sink tokens exact elsewhere and keeps them from widening the grids.
+     */
+    void encode(float[] src, int srcOff, int srcStride, int n, int fitFrom, byte[] codes, int codeBase, short[] meta,
+                int metaBase, short[] norms, int normBase) {
         for (int t = 0; t < n; t++) {
             int s = srcOff + t * srcStride;
             float scale = 1f;
@@ -83,18 +93,19 @@ final class BlockCodec {
             }
         }
         int pairBytes = p.pairBlockBytes();
+        int fitN = n - fitFrom;
         for (int q = 0; q < pairs; q++) {
-            for (int t = 0; t < n; t++) {
-                xs[t] = unit[t * headDim + first[q]];
-                ys[t] = unit[t * headDim + second[q]];
+            for (int t = fitFrom; t < n; t++) {
+                xs[t - fitFrom] = unit[t * headDim + first[q]];
+                ys[t - fitFrom] = unit[t * headDim + second[q]];
             }
             if (p.compactSteps()) {
-                int cx = UniformGridFit.fitCompact(xs, n, levels, meta, metaBase + q);
-                int cy = UniformGridFit.fitCompact(ys, n, levels, meta, metaBase + pairs + q);
+                int cx = UniformGridFit.fitCompact(xs, fitN, levels, meta, metaBase + q);
+                int cy = UniformGridFit.fitCompact(ys, fitN, levels, meta, metaBase + pairs + q);
                 meta[metaBase + 2 * pairs + q] = (short) (cx | (cy << 8));
             } else {
-                UniformGridFit.fit(xs, n, levels, fitOut, 0);
-                UniformGridFit.fit(ys, n, levels, fitOut, 2);
+                UniformGridFit.fit(xs, fitN, levels, fitOut, 0);
+                UniformGridFit.fit(ys, fitN, levels, fitOut, 2);
                 for (int i = 0; i < CommVQParams.META_PER_PAIR; i++) {
                     meta[metaBase + i * pairs + q] = fitOut[i];
                 }
@@ -105,8 +116,8 @@ final class BlockCodec {
             float stY = stepY(meta, metaBase, q);
             int region = codeBase + q * pairBytes;
             for (int t = 0; t < n; t++) {
-                int a = UniformGridFit.index(xs[t], loX, stX, levels);
-                int b = UniformGridFit.index(ys[t], loY, stY, levels);
+                int a = UniformGridFit.index(unit[t * headDim + first[q]], loX, stX, levels);
+                int b = UniformGridFit.index(unit[t * headDim + second[q]], loY, stY, levels);
                 putCode(codes, region, t, a | (b << axisBits));
             }
         }

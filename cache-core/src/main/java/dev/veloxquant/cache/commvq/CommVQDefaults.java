@@ -7,6 +7,9 @@ final class CommVQDefaults {
     /** Grid steps as 8-bit log codes (with token norms): a quarter bit per element less than fp16 steps. */
     static final boolean COMPACT_STEPS = true;
 
+    /** First tokens whose keys the cache also keeps in fp16 (attention sinks). */
+    static final int SINK_TOKENS = 1;
+
     private CommVQDefaults() {
     }
 }

@@ -27,6 +27,7 @@ public final class CommVQKVCache implements KVCache {
     private final int headDim;
     private final CommVQParams params;
     private final int windowSize;
+    private final int sinkTokens;
     private final int valueBits;
     private final BlockCodec codec;
     private final CodeScorer scorer;
@@ -40,6 +41,8 @@ public final class CommVQKVCache implements KVCache {
     private short[][] norms;
     // Tokens not yet encoded, [encodedTokens, size): pre-RoPE fp16 keys, per head.
     private short[][] windowKeys;
+    // The first sinkTokens keys, pre-RoPE fp16, per head, kept once they are encoded.
+    private short[][] sinkKeys;
     // Values: fp16 for every token (valueBits 16), else codes for encoded tokens plus an fp16 window.
     private short[][] fp16Values;
     private byte[][] valueCodes;
@@ -57,6 +60,16 @@ public final class CommVQKVCache implements KVCache {
 
     public CommVQKVCache(int kvHeads, int headDim, RotaryEmbedding rope, CommVQParams params, int windowSize,
                          int valueBits) {
+        this(kvHeads, headDim, rope, params, windowSize, valueBits, CommVQDefaults.SINK_TOKENS);
+    }
+
+    /**
+     * @param sinkTokens the first tokens whose keys stay fp16 besides their codes (attention sinks: the
+     *                   first tokens draw much of every head's attention, and an outlier there would
+     *                   widen the first block's grids); 0 for none, at most groupSize
+     */
+    public CommVQKVCache(int kvHeads, int headDim, RotaryEmbedding rope, CommVQParams params, int windowSize,
+                         int valueBits, int sinkTokens) {
         if (rope.headDim() != headDim || params.headDim() != headDim) {
             throw new IllegalArgumentException("headDim mismatch: cache " + headDim + ", rope " + rope.headDim()
                     + ", params " + params.headDim());
@@ -64,6 +77,10 @@ public final class CommVQKVCache implements KVCache {
         if (windowSize < 0) {
             throw new IllegalArgumentException("windowSize must be >= 0, got " + windowSize);
         }
+        if (sinkTokens < 0 || sinkTokens >= params.groupSize()) {
+            throw new IllegalArgumentException("sinkTokens must be in 0.." + (params.groupSize() - 1) + ", got " + sinkTokens);
+        }
+        this.sinkTokens = sinkTokens;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
         this.params = params;
@@ -84,6 +101,7 @@ public final class CommVQKVCache implements KVCache {
         meta = new short[kvHeads][4 * params.blockMetaShorts()];
         norms = new short[kvHeads][params.tokenNorm() ? 4 * g : 0];
         windowKeys = new short[kvHeads][(windowSize + g) * headDim];
+        sinkKeys = new short[kvHeads][0];
         if (!quantizedValues) {
             fp16Values = new short[kvHeads][16 * headDim];
         } else {
@@ -162,7 +180,11 @@ public final class CommVQKVCache implements KVCache {
                 for (int x = 0; x < g * headDim; x++) {
                     blockScratch[x] = Float.float16ToFloat(wk[i * g * headDim + x]);
                 }
-                codec.encode(blockScratch, 0, headDim, g, codes[h], b * params.blockCodeBytes(),
+                int sinks = b == 0 ? sinkTokens : 0;
+                if (sinks > 0) {
+                    sinkKeys[h] = Arrays.copyOf(wk, sinks * headDim);
+                }
+                codec.encode(blockScratch, 0, headDim, g, sinks, codes[h], b * params.blockCodeBytes(),
                         meta[h], b * params.blockMetaShorts(), norms[h], b * g);
                 if (quantizedValues) {
                     for (int j = 0; j < g; j++) {
@@ -203,6 +225,9 @@ public final class CommVQKVCache implements KVCache {
         if (upTo > enc) {
             scorer.scoreFp16Vector(windowKeys[kvHead], enc, upTo - enc, q, qOff, numQueries, out, outOff, upTo);
         }
+        if (enc > 0 && sinkTokens > 0) {
+            scorer.scoreFp16Vector(sinkKeys[kvHead], 0, Math.min(sinkTokens, upTo), q, qOff, numQueries, out, outOff, upTo);
+        }
     }
 
     @Override
@@ -240,6 +265,9 @@ public final class CommVQKVCache implements KVCache {
         for (int x = 0; x < (size - enc) * headDim; x++) {
             out[enc * headDim + x] = Float.float16ToFloat(windowKeys[kvHead][x]);
         }
+        for (int x = 0; x < sinkKeys[kvHead].length; x++) {
+            out[x] = Float.float16ToFloat(sinkKeys[kvHead][x]);
+        }
         return out;
     }
 
@@ -250,7 +278,8 @@ public final class CommVQKVCache implements KVCache {
         }
         int enc = encodedTokens();
         long win = size - enc;
-        long keyBytes = kvHeads * (blocks * params.blockBytes() + win * headDim * 2L);
+        long sinks = blocks > 0 ? sinkTokens : 0;
+        long keyBytes = kvHeads * (blocks * params.blockBytes() + (win + sinks) * headDim * 2L);
         long valueBytes = quantizedValues
                 ? kvHeads * ((long) enc * (valueRow + 4L * (headDim / valueGroup)) + win * headDim * 2L)
                 : kvHeads * (long) size * headDim * 2L;
@@ -264,6 +293,7 @@ public final class CommVQKVCache implements KVCache {
         meta = null;
         norms = null;
         windowKeys = null;
+        sinkKeys = null;
         fp16Values = null;
         valueCodes = null;
         valueScale = null;

@@ -156,10 +156,11 @@ class CommVQKVCacheTest {
         CommVQKVCache c = cache(rope, 2, 2, 32, 32, 16);
         Random r = new Random(9);
         c.append(CommVQTestData.keys(r, 100, HEADS, D), 0, CommVQTestData.gaussian(r, 100 * HEADS * D), 0, 100);
-        // 100 tokens, window 32: two blocks of 32 encoded (100-64 = 36 >= 32 left), 36 in fp16.
+        // 100 tokens, window 32: two blocks of 32 encoded (100-64 = 36 >= 32 left), 36 in fp16, and the
+        // attention-sink token 0 in fp16 too.
         assertThat(c.encodedTokens()).isEqualTo(64);
         long block = 32 * 32 /* codes: 32 pairs x 32 tokens x 1 byte */ + 32 * 3 * 2 /* grid */ + 32 * 2 /* norms */;
-        long keys = HEADS * (2 * block + 36L * D * 2);
+        long keys = HEADS * (2 * block + (36L + 1) * D * 2);
         long values = HEADS * 100L * D * 2;
         CacheFootprint f = c.footprint();
         assertThat(f).isEqualTo(new CacheFootprint(100, 100L * HEADS * D, keys, values));
@@ -169,7 +170,11 @@ class CommVQKVCacheTest {
         long block2 = 32 * 16 + 32 * 3 * 2 + 32 * 2;
         long tokenValue = D * 4 / 8 + 2 * 2 * 2; // 4-bit codes + (min, step) for 2 groups of 32 channels
         assertThat(q4.footprint()).isEqualTo(new CacheFootprint(70, 70L * HEADS * D,
-                HEADS * (2 * block2 + 6L * D * 2), HEADS * (64 * tokenValue + 6L * D * 2)));
+                HEADS * (2 * block2 + (6L + 1) * D * 2), HEADS * (64 * tokenValue + 6L * D * 2)));
+        // before the first block is encoded, token 0 is only in the window: no sink copy yet
+        CommVQKVCache young = cache(rope, 2, 2, 32, 32, 16);
+        young.append(CommVQTestData.keys(r, 40, HEADS, D), 0, CommVQTestData.gaussian(r, 40 * HEADS * D), 0, 40);
+        assertThat(young.footprint().keyBytes()).isEqualTo(HEADS * 40L * D * 2);
         q4.close();
         assertThat(q4.footprint()).isEqualTo(CacheFootprint.EMPTY);
         assertThatThrownBy(() -> q4.append(new float[HEADS * D], 0, new float[HEADS * D], 0, 1))
