@@ -73,7 +73,12 @@ final class UniformGridFit {
         out[outOff + 1] = step16;
     }
 
-    /** Min/max start, then Lloyd rounds on a uniform grid: {@code {lo, step}} in double, step 0 for a constant block. */
+    /**
+     * Min/max start, then Lloyd rounds on a uniform grid: {@code {lo, step}} in double, step 0 for a
+     * constant block. A round assigns each value to its nearest centre and solves the least-squares
+     * lo and step for those assignments; neither half can raise the error, so rounds run until the
+     * assignments settle (or {@link #MAX_ROUNDS}).
+     */
     static double[] emFit(float[] v, int n, int levels) {
         float mn = Float.POSITIVE_INFINITY;
         float mx = Float.NEGATIVE_INFINITY;
@@ -86,35 +91,38 @@ final class UniformGridFit {
         }
         double lo = mn;
         double step = ((double) mx - mn) / levels;
-        double err = sse(v, n, lo, step, levels);
+        long prevHash = 0;
         for (int round = 0; round < MAX_ROUNDS && levels > 1; round++) {
+            double inv = 1.0 / step;
             double su = 0;
             double suu = 0;
             double sx = 0;
             double sux = 0;
+            long hash = 1;
             for (int j = 0; j < n; j++) {
-                double u = index(v[j], (float) lo, (float) step, levels) + 0.5;
+                double c = (v[j] - lo) * inv;
+                int i = c <= 0 ? 0 : (c >= levels ? levels - 1 : (int) c);
+                hash = hash * 31 + i;
+                double u = i + 0.5;
                 su += u;
                 suu += u * u;
                 sx += v[j];
                 sux += u * v[j];
             }
+            if (round > 0 && hash == prevHash) {
+                break;
+            }
+            prevHash = hash;
             double det = n * suu - su * su;
             if (det <= 1e-12 * n * suu) {
                 break;
             }
             double nStep = (n * sux - su * sx) / det;
-            double nLo = (sx - nStep * su) / n;
             if (!(nStep > 0)) {
                 break;
             }
-            double nErr = sse(v, n, nLo, nStep, levels);
-            if (!(nErr < err * (1 - 1e-6))) {
-                break;
-            }
-            lo = nLo;
+            lo = (sx - nStep * su) / n;
             step = nStep;
-            err = nErr;
         }
         return new double[] {lo, step};
     }
@@ -176,13 +184,6 @@ final class UniformGridFit {
         return e;
     }
 
-    private static double sse(float[] v, int n, double lo, double step, int levels) {
-        double e = 0;
-        for (int j = 0; j < n; j++) {
-            int i = index(v[j], (float) lo, (float) step, levels);
-            double d = v[j] - (lo + step * (i + 0.5));
-            e += d * d;
-        }
         return e;
     }
 
