@@ -184,9 +184,6 @@ final class UniformGridFit {
         return e;
     }
 
-        return e;
-    }
-
     private static double sseHalf(float[] v, int n, float lo, double step, int levels) {
         float s = Float.float16ToFloat(half((float) step));
         float b = base(lo, s);
