@@ -28,6 +28,9 @@ final class BlockCodec {
     private final float[] ys;
     private final float[] unit;
     private final short[] fitOut = new short[CommVQParams.META_PER_PAIR];
+    private final float[] weights;
+    /** Weight the grid fit by token norm² (flag for the fixture ablation). */
+    static final boolean WEIGHTED_FIT = !Boolean.getBoolean("veloxquant.commvq.unweighted");
 
     BlockCodec(CommVQParams params) {
         this.p = params;
@@ -45,6 +48,7 @@ final class BlockCodec {
         this.xs = new float[params.groupSize()];
         this.ys = new float[params.groupSize()];
         this.unit = new float[params.groupSize() * headDim];
+        this.weights = new float[params.groupSize()];
     }
 
     CommVQParams params() {
@@ -94,18 +98,27 @@ final class BlockCodec {
         }
         int pairBytes = p.pairBlockBytes();
         int fitN = n - fitFrom;
+        // With token norms the error that matters is in key units: weight each token by its norm².
+        float[] w = null;
+        if (p.tokenNorm() && WEIGHTED_FIT) {
+            w = weights;
+            for (int t = fitFrom; t < n; t++) {
+                float nf = Float.float16ToFloat(norms[normBase + t]);
+                w[t - fitFrom] = nf * nf;
+            }
+        }
         for (int q = 0; q < pairs; q++) {
             for (int t = fitFrom; t < n; t++) {
                 xs[t - fitFrom] = unit[t * headDim + first[q]];
                 ys[t - fitFrom] = unit[t * headDim + second[q]];
             }
             if (p.compactSteps()) {
-                int cx = UniformGridFit.fitCompact(xs, fitN, levels, meta, metaBase + q);
-                int cy = UniformGridFit.fitCompact(ys, fitN, levels, meta, metaBase + pairs + q);
+                int cx = UniformGridFit.fitCompact(xs, w, fitN, levels, meta, metaBase + q);
+                int cy = UniformGridFit.fitCompact(ys, w, fitN, levels, meta, metaBase + pairs + q);
                 meta[metaBase + 2 * pairs + q] = (short) (cx | (cy << 8));
             } else {
-                UniformGridFit.fit(xs, fitN, levels, fitOut, 0);
-                UniformGridFit.fit(ys, fitN, levels, fitOut, 2);
+                UniformGridFit.fit(xs, w, fitN, levels, fitOut, 0);
+                UniformGridFit.fit(ys, w, fitN, levels, fitOut, 2);
                 for (int i = 0; i < CommVQParams.META_PER_PAIR; i++) {
                     meta[metaBase + i * pairs + q] = fitOut[i];
                 }

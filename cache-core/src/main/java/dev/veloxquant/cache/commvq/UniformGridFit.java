@@ -46,7 +46,12 @@ final class UniformGridFit {
      * fp16, to {@code out[outOff]} and {@code out[outOff + 1]}.
      */
     static void fit(float[] v, int n, int levels, short[] out, int outOff) {
-        double[] ls = emFit(v, n, levels);
+        fit(v, null, n, levels, out, outOff);
+    }
+
+    /** As {@link #fit(float[], int, int, short[], int)} minimizing the error weighted by {@code w} (null: all 1). */
+    static void fit(float[] v, float[] w, int n, int levels, short[] out, int outOff) {
+        double[] ls = emFit(v, w, n, levels);
         if (ls[1] == 0) {
             out[outOff] = half((float) ls[0]);
             out[outOff + 1] = 0;
@@ -61,12 +66,13 @@ final class UniformGridFit {
         double suu = 0;
         for (int j = 0; j < n; j++) {
             double u = index(v[j], loR, (float) step, levels) + 0.5;
-            su += u * (v[j] - loR);
-            suu += u * u;
+            double wj = w == null ? 1 : w[j];
+            su += wj * u * (v[j] - loR);
+            suu += wj * u * u;
         }
         double refit = suu > 0 ? su / suu : step;
         short step16 = half((float) step);
-        if (refit > 0 && sseHalf(v, n, loR, refit, levels) < sseHalf(v, n, loR, Float.float16ToFloat(step16), levels)) {
+        if (refit > 0 && sseHalf(v, w, n, loR, refit, levels) < sseHalf(v, w, n, loR, Float.float16ToFloat(step16), levels)) {
             step16 = half((float) refit);
         }
         out[outOff] = lo16;
@@ -79,7 +85,7 @@ final class UniformGridFit {
      * lo and step for those assignments; neither half can raise the error, so rounds run until the
      * assignments settle (or {@link #MAX_ROUNDS}).
      */
-    static double[] emFit(float[] v, int n, int levels) {
+    static double[] emFit(float[] v, float[] w, int n, int levels) {
         float mn = Float.POSITIVE_INFINITY;
         float mx = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < n; j++) {
@@ -94,6 +100,7 @@ final class UniformGridFit {
         long prevHash = 0;
         for (int round = 0; round < MAX_ROUNDS && levels > 1; round++) {
             double inv = 1.0 / step;
+            double sw = 0;
             double su = 0;
             double suu = 0;
             double sx = 0;
@@ -104,24 +111,26 @@ final class UniformGridFit {
                 int i = c <= 0 ? 0 : (c >= levels ? levels - 1 : (int) c);
                 hash = hash * 31 + i;
                 double u = i + 0.5;
-                su += u;
-                suu += u * u;
-                sx += v[j];
-                sux += u * v[j];
+                double wj = w == null ? 1 : w[j];
+                sw += wj;
+                su += wj * u;
+                suu += wj * u * u;
+                sx += wj * v[j];
+                sux += wj * u * v[j];
             }
             if (round > 0 && hash == prevHash) {
                 break;
             }
             prevHash = hash;
-            double det = n * suu - su * su;
-            if (det <= 1e-12 * n * suu) {
+            double det = sw * suu - su * su;
+            if (!(sw > 0) || det <= 1e-12 * sw * suu) {
                 break;
             }
-            double nStep = (n * sux - su * sx) / det;
+            double nStep = (sw * sux - su * sx) / det;
             if (!(nStep > 0)) {
                 break;
             }
-            lo = (sx - nStep * su) / n;
+            lo = (sx - nStep * su) / sw;
             step = nStep;
         }
         return new double[] {lo, step};
@@ -141,8 +150,8 @@ final class UniformGridFit {
      * codes around the fitted step, re-solving lo for each, and keeps the one with less error.
      * Writes lo to {@code loOut[loOff]} and returns the step code.
      */
-    static int fitCompact(float[] v, int n, int levels, short[] loOut, int loOff) {
-        double[] ls = emFit(v, n, levels);
+    static int fitCompact(float[] v, float[] w, int n, int levels, short[] loOut, int loOff) {
+        double[] ls = emFit(v, w, n, levels);
         if (ls[1] == 0) {
             loOut[loOff] = half((float) ls[0]);
             return 0;
@@ -157,13 +166,16 @@ final class UniformGridFit {
             double lo = ls[0];
             for (int round = 0; round < 2; round++) {
                 double sum = 0;
+                double sw = 0;
                 for (int j = 0; j < n; j++) {
-                    sum += v[j] - st * (index(v[j], (float) lo, st, levels) + 0.5);
+                    double wj = w == null ? 1 : w[j];
+                    sum += wj * (v[j] - st * (index(v[j], (float) lo, st, levels) + 0.5));
+                    sw += wj;
                 }
-                lo = sum / n;
+                lo = sw > 0 ? sum / sw : lo;
             }
             short lo16 = half((float) lo);
-            double e = sseAt(v, n, Float.float16ToFloat(lo16), st, levels);
+            double e = sseAt(v, w, n, Float.float16ToFloat(lo16), st, levels);
             if (e < best) {
                 best = e;
                 bestCode = code;
@@ -174,23 +186,23 @@ final class UniformGridFit {
         return bestCode;
     }
 
-    private static double sseAt(float[] v, int n, float lo, float st, int levels) {
+    private static double sseAt(float[] v, float[] w, int n, float lo, float st, int levels) {
         float b = base(lo, st);
         double e = 0;
         for (int j = 0; j < n; j++) {
             double d = v[j] - value(b, st, index(v[j], lo, st, levels));
-            e += d * d;
+            e += (w == null ? 1 : w[j]) * d * d;
         }
         return e;
     }
 
-    private static double sseHalf(float[] v, int n, float lo, double step, int levels) {
+    private static double sseHalf(float[] v, float[] w, int n, float lo, double step, int levels) {
         float s = Float.float16ToFloat(half((float) step));
         float b = base(lo, s);
         double e = 0;
         for (int j = 0; j < n; j++) {
             double d = v[j] - value(b, s, index(v[j], lo, s, levels));
-            e += d * d;
+            e += (w == null ? 1 : w[j]) * d * d;
         }
         return e;
     }
