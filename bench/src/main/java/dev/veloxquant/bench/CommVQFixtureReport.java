@@ -5,6 +5,8 @@ import dev.veloxquant.cache.RotaryEmbedding;
 import dev.veloxquant.cache.commvq.CommVQEncoded;
 import dev.veloxquant.cache.commvq.CommVQQuantizer;
 import dev.veloxquant.cache.tensor.KVTensor;
+import dev.veloxquant.cache.uniform.UniformEncodedTensor;
+import dev.veloxquant.cache.uniform.UniformQuantizer;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,9 +27,8 @@ import java.util.regex.Pattern;
  * position): mean KL of the attention distribution and the relative error of the attention output
  * (exact values), both against the fixture's own post-RoPE keys.
  *
- * <p>KIVI is computed here by its definition (post-RoPE keys, per channel over groups of 32 tokens,
- * fp16 scale and zero, round to nearest), with every token quantized; CommVQ through
- * {@link CommVQQuantizer}, every token quantized too.
+ * <p>KIVI keys through the int caches' {@link UniformQuantizer} (post-RoPE, per channel over groups of
+ * 32 tokens), CommVQ through {@link CommVQQuantizer} (pre-RoPE); both quantize every token (no window).
  *
  * <p>Usage: {@code CommVQFixtureReport [modelDir=models/velox-tiny] [queryStride=8]}
  */
@@ -146,33 +147,10 @@ public final class CommVQFixtureReport {
             @Override
             public float[] reconstructPostRope(float[] kPre, float[] kPost, int kvHeads, int seq, int d, RotaryEmbedding rope,
                                                double[] bitsOut) {
-                int g = 32;
-                int maxCode = (1 << bits) - 1;
-                float[] out = new float[kPost.length];
-                for (int h = 0; h < kvHeads; h++) {
-                    for (int t0 = 0; t0 < seq; t0 += g) {
-                        int n = Math.min(g, seq - t0);
-                        for (int c = 0; c < d; c++) {
-                            float mn = Float.POSITIVE_INFINITY;
-                            float mx = Float.NEGATIVE_INFINITY;
-                            for (int t = t0; t < t0 + n; t++) {
-                                float x = kPost[(h * seq + t) * d + c];
-                                mn = Math.min(mn, x);
-                                mx = Math.max(mx, x);
-                            }
-                            float sc = Float.float16ToFloat(Float.floatToFloat16((mx - mn) / maxCode));
-                            float zr = Float.float16ToFloat(Float.floatToFloat16(mn));
-                            for (int t = t0; t < t0 + n; t++) {
-                                int i = (h * seq + t) * d + c;
-                                int code = sc > 0 ? Math.max(0, Math.min(maxCode, Math.round((kPost[i] - zr) / sc))) : 0;
-                                out[i] = zr + sc * code;
-                            }
-                        }
-                    }
-                }
-                int groups = (seq + g - 1) / g;
-                bitsOut[0] = bits + 32.0 * groups / seq;
-                return out;
+                UniformQuantizer q = UniformQuantizer.forKeys(bits, 32);
+                UniformEncodedTensor e = q.encode(new KVTensor(1, kvHeads, seq, d, kPost.clone()));
+                bitsOut[0] = e.bitsPerElement();
+                return q.decode(e).data();
             }
         };
     }
