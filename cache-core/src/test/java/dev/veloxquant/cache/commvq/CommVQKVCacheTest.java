@@ -64,6 +64,31 @@ class CommVQKVCacheTest {
         assertScoresMatchDecodedKeys(c, rope, r, nq);
     }
 
+    @ParameterizedTest
+    @CsvSource({"128,HALF", "96,INTERLEAVED", "80,HALF", "32,HALF"})
+    void otherHeadSizesScoreFromCodesExactly(int d, RopeLayout layout) {
+        RotaryEmbedding rope = RotaryEmbedding.standard(d, 500000, layout);
+        int heads = 3;
+        CommVQKVCache c = new CommVQKVCache(heads, d, rope, new CommVQQuantizer(2, 2, layout, 32).paramsFor(d), 16, 16);
+        Random r = new Random(d);
+        int n = 140;
+        c.append(CommVQTestData.keys(r, n, heads, d), 0, CommVQTestData.gaussian(r, n * heads * d), 0, n);
+        int nq = 4;
+        float[] q = CommVQTestData.gaussian(r, nq * d);
+        for (int h = 0; h < heads; h++) {
+            float[] k = c.decodeKeys(h);
+            float[] out = new float[nq * n];
+            c.scores(h, q, 0, nq, n, out, 0);
+            for (int qi = 0; qi < nq; qi++) {
+                for (int t = 0; t < n; t++) {
+                    double want = CommVQTestData.ropeDot(rope, q, qi * d, k, t * d, t);
+                    assertThat((double) out[qi * n + t]).as("d %d head %d query %d token %d", d, h, qi, t)
+                            .isCloseTo(want, org.assertj.core.data.Offset.offset(CommVQTestData.tolerance(q, qi * d, k, t * d, d)));
+                }
+            }
+        }
+    }
+
     @Test
     void oneTokenPromptThenDecodeStaysCorrect() {
         RotaryEmbedding rope = RotaryEmbedding.standard(D, 500000, RopeLayout.HALF);
