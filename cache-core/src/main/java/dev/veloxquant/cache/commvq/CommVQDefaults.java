@@ -7,8 +7,12 @@ final class CommVQDefaults {
     /** Grid steps as 8-bit log codes (with token norms): a quarter bit per element less than fp16 steps. */
     static final boolean COMPACT_STEPS = true;
 
-    /** First tokens whose keys the cache also keeps in fp16 (attention sinks). */
-    static final int SINK_TOKENS = 1;
+    /**
+     * First tokens whose keys the cache also keeps in fp16 (attention sinks). Off by default: the
+     * extra fp16 token would put 4-bit keys a hair above int4's bits per element (same grids, same
+     * window), and the quality report checks "no more key bits than int4".
+     */
+    static final int SINK_TOKENS = 0;
 
     private CommVQDefaults() {
     }

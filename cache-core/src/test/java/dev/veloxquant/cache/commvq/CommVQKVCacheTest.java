@@ -22,8 +22,13 @@ class CommVQKVCacheTest {
     private static final int D = 64;
 
     private static CommVQKVCache cache(RotaryEmbedding rope, int bits, int res, int group, int window, int valueBits) {
+        return cache(rope, bits, res, group, window, valueBits, 1);
+    }
+
+    private static CommVQKVCache cache(RotaryEmbedding rope, int bits, int res, int group, int window, int valueBits,
+                                       int sinks) {
         CommVQParams p = new CommVQQuantizer(bits, res, rope.layout(), group).paramsFor(D);
-        return new CommVQKVCache(HEADS, D, rope, p, window, valueBits);
+        return new CommVQKVCache(HEADS, D, rope, p, window, valueBits, sinks);
     }
 
     /** Every score equals q·RoPE_t(decode(code_t)) to float32 rounding, for every cut {@code upTo}. */
@@ -190,6 +195,10 @@ class CommVQKVCacheTest {
         CacheFootprint f = c.footprint();
         assertThat(f).isEqualTo(new CacheFootprint(100, 100L * HEADS * D, keys, values));
 
+        // the default keeps no sink token: exactly the encoded blocks and the window
+        CommVQKVCache plain = new CommVQKVCache(HEADS, D, rope, new CommVQQuantizer(2, 2).paramsFor(D), 32, 16);
+        plain.append(CommVQTestData.keys(r, 100, HEADS, D), 0, CommVQTestData.gaussian(r, 100 * HEADS * D), 0, 100);
+        assertThat(plain.footprint().keyBytes()).isEqualTo(HEADS * (2 * block + 36L * D * 2));
         CommVQKVCache q4 = cache(rope, 1, 2, 32, 0, 4);
         q4.append(CommVQTestData.keys(r, 70, HEADS, D), 0, CommVQTestData.gaussian(r, 70 * HEADS * D), 0, 70);
         long block2 = 32 * 16 + 32 * 3 * 2 + 32 * 2;
