@@ -28,6 +28,9 @@ final class BlockCodec {
     private final float[] ys;
     private final float[] unit;
     private final short[] fitOut = new short[CommVQParams.META_PER_PAIR];
+    private final float[] weights;
+    /** Weight the grid fit by token norm² (flag for the fixture ablation). */
+    static final boolean WEIGHTED_FIT = !Boolean.getBoolean("veloxquant.commvq.unweighted");
 
     BlockCodec(CommVQParams params) {
         this.p = params;
@@ -45,6 +48,7 @@ final class BlockCodec {
         this.xs = new float[params.groupSize()];
         this.ys = new float[params.groupSize()];
         this.unit = new float[params.groupSize() * headDim];
+        this.weights = new float[params.groupSize()];
     }
 
     CommVQParams params() {
@@ -65,6 +69,16 @@ final class BlockCodec {
      */
     void encode(float[] src, int srcOff, int srcStride, int n, byte[] codes, int codeBase, short[] meta, int metaBase,
                 short[] norms, int normBase) {
+        encode(src, srcOff, srcStride, n, 0, codes, codeBase, meta, metaBase, norms, normBase);
+    }
+
+    /**
+     * As {@link #encode(float[], int, int, int, byte[], int, short[], int, short[], int)}, but the grids
+     * are fitted to tokens {@code fitFrom..n-1} only (tokens before get the nearest, clamped codes):
+     * the cache keeps attention-sink tokens exact elsewhere and keeps them from widening the grids.
+     */
+    void encode(float[] src, int srcOff, int srcStride, int n, int fitFrom, byte[] codes, int codeBase, short[] meta,
+                int metaBase, short[] norms, int normBase) {
         for (int t = 0; t < n; t++) {
             int s = srcOff + t * srcStride;
             float scale = 1f;
@@ -83,24 +97,40 @@ final class BlockCodec {
             }
         }
         int pairBytes = p.pairBlockBytes();
+        int fitN = n - fitFrom;
+        // With token norms the error that matters is in key units: weight each token by its norm².
+        float[] w = null;
+        if (p.tokenNorm() && WEIGHTED_FIT) {
+            w = weights;
+            for (int t = fitFrom; t < n; t++) {
+                float nf = Float.float16ToFloat(norms[normBase + t]);
+                w[t - fitFrom] = nf * nf;
+            }
+        }
         for (int q = 0; q < pairs; q++) {
-            for (int t = 0; t < n; t++) {
-                xs[t] = unit[t * headDim + first[q]];
-                ys[t] = unit[t * headDim + second[q]];
+            for (int t = fitFrom; t < n; t++) {
+                xs[t - fitFrom] = unit[t * headDim + first[q]];
+                ys[t - fitFrom] = unit[t * headDim + second[q]];
             }
-            UniformGridFit.fit(xs, n, levels, fitOut, 0);
-            UniformGridFit.fit(ys, n, levels, fitOut, 2);
-            for (int i = 0; i < CommVQParams.META_PER_PAIR; i++) {
-                meta[metaBase + i * pairs + q] = fitOut[i];
+            if (p.compactSteps()) {
+                int cx = UniformGridFit.fitCompact(xs, w, fitN, levels, meta, metaBase + q);
+                int cy = UniformGridFit.fitCompact(ys, w, fitN, levels, meta, metaBase + pairs + q);
+                meta[metaBase + 2 * pairs + q] = (short) (cx | (cy << 8));
+            } else {
+                UniformGridFit.fit(xs, w, fitN, levels, fitOut, 0);
+                UniformGridFit.fit(ys, w, fitN, levels, fitOut, 2);
+                for (int i = 0; i < CommVQParams.META_PER_PAIR; i++) {
+                    meta[metaBase + i * pairs + q] = fitOut[i];
+                }
             }
-            float loX = Float.float16ToFloat(fitOut[0]);
-            float stX = Float.float16ToFloat(fitOut[1]);
-            float loY = Float.float16ToFloat(fitOut[2]);
-            float stY = Float.float16ToFloat(fitOut[3]);
+            float loX = loX(meta, metaBase, q);
+            float stX = stepX(meta, metaBase, q);
+            float loY = loY(meta, metaBase, q);
+            float stY = stepY(meta, metaBase, q);
             int region = codeBase + q * pairBytes;
             for (int t = 0; t < n; t++) {
-                int a = UniformGridFit.index(xs[t], loX, stX, levels);
-                int b = UniformGridFit.index(ys[t], loY, stY, levels);
+                int a = UniformGridFit.index(unit[t * headDim + first[q]], loX, stX, levels);
+                int b = UniformGridFit.index(unit[t * headDim + second[q]], loY, stY, levels);
                 putCode(codes, region, t, a | (b << axisBits));
             }
         }
@@ -111,10 +141,10 @@ final class BlockCodec {
                 float[] dst, int dstOff, int dstStride) {
         int pairBytes = p.pairBlockBytes();
         for (int q = 0; q < pairs; q++) {
-            float stX = Float.float16ToFloat(meta[metaBase + pairs + q]);
-            float stY = Float.float16ToFloat(meta[metaBase + 3 * pairs + q]);
-            float bX = UniformGridFit.base(Float.float16ToFloat(meta[metaBase + q]), stX);
-            float bY = UniformGridFit.base(Float.float16ToFloat(meta[metaBase + 2 * pairs + q]), stY);
+            float stX = stepX(meta, metaBase, q);
+            float stY = stepY(meta, metaBase, q);
+            float bX = UniformGridFit.base(loX(meta, metaBase, q), stX);
+            float bY = UniformGridFit.base(loY(meta, metaBase, q), stY);
             int region = codeBase + q * pairBytes;
             for (int t = 0; t < n; t++) {
                 int c = code(codes, region, t);
@@ -124,6 +154,24 @@ final class BlockCodec {
                 dst[o + second[q]] = UniformGridFit.value(bY, stY, c >>> axisBits) * nf;
             }
         }
+    }
+
+    float loX(short[] meta, int base, int q) {
+        return Float.float16ToFloat(meta[base + q]);
+    }
+
+    float loY(short[] meta, int base, int q) {
+        return Float.float16ToFloat(meta[base + (p.compactSteps() ? pairs : 2 * pairs) + q]);
+    }
+
+    float stepX(short[] meta, int base, int q) {
+        return p.compactSteps() ? UniformGridFit.LOG_STEPS[meta[base + 2 * pairs + q] & 0xFF]
+                : Float.float16ToFloat(meta[base + pairs + q]);
+    }
+
+    float stepY(short[] meta, int base, int q) {
+        return p.compactSteps() ? UniformGridFit.LOG_STEPS[(meta[base + 2 * pairs + q] >>> 8) & 0xFF]
+                : Float.float16ToFloat(meta[base + 3 * pairs + q]);
     }
 
     /** The pair code (real axis in the low bits) of token {@code t} in the pair region at {@code region}. */

@@ -30,6 +30,7 @@ final class CodeScorer {
 
     private final CommVQParams p;
     private final RopeTables rope;
+    private final BlockCodec codec;
     private final int pairs;
     private final int g;
     private final int[] first;
@@ -49,6 +50,7 @@ final class CodeScorer {
     CodeScorer(CommVQParams params, RopeTables rope) {
         this.p = params;
         this.rope = rope;
+        this.codec = new BlockCodec(params);
         this.pairs = params.pairs();
         this.g = params.groupSize();
         this.first = new int[pairs];
@@ -232,7 +234,21 @@ final class CodeScorer {
 
     /** Grid rows and norms of one block as floats (norms all 1 without token norms), with vector conversions. */
     private void loadBlockVector(short[] meta, int metaBase, short[] norms, int normBase) {
-        for (int pr = 0; pr < pairs; pr += VL) {
+        if (p.compactSteps()) {
+            for (int pr = 0; pr < pairs; pr++) {
+                int codes = meta[metaBase + 2 * pairs + pr];
+                sX[pr] = UniformGridFit.LOG_STEPS[codes & 0xFF];
+                sY[pr] = UniformGridFit.LOG_STEPS[(codes >>> 8) & 0xFF];
+            }
+        }
+        for (int pr = 0; pr < pairs && p.compactSteps(); pr += VL) {
+            FloatVector sx = FloatVector.fromArray(FS, sX, pr);
+            FloatVector sy = FloatVector.fromArray(FS, sY, pr);
+            sy.mul(1f / (1 << p.axisBits())).intoArray(sYhi, pr);
+            HalfFloatValues.finiteToFloat(meta, metaBase + pr).add(sx.mul(0.5f)).intoArray(bX, pr);
+            HalfFloatValues.finiteToFloat(meta, metaBase + pairs + pr).add(sy.mul(0.5f)).intoArray(bY, pr);
+        }
+        for (int pr = 0; pr < pairs && !p.compactSteps(); pr += VL) {
             FloatVector sx = HalfFloatValues.finiteToFloat(meta, metaBase + pairs + pr);
             FloatVector sy = HalfFloatValues.finiteToFloat(meta, metaBase + 3 * pairs + pr);
             sx.intoArray(sX, pr);
@@ -294,7 +310,6 @@ final class CodeScorer {
             return;
         }
         float[][] starts = rope.blockStarts((to - 1) / g + 1);
-        BlockCodec codec = new BlockCodec(p);
         int axisBits = p.axisBits();
         int axisMask = (int) ((1L << axisBits) - 1);
         for (int b = from / g; b * g < to; b++) {
@@ -404,10 +419,10 @@ final class CodeScorer {
 
     private void loadBlock(short[] meta, int metaBase, short[] norms, int normBase) {
         for (int pr = 0; pr < pairs; pr++) {
-            sX[pr] = Float.float16ToFloat(meta[metaBase + pairs + pr]);
-            sY[pr] = Float.float16ToFloat(meta[metaBase + 3 * pairs + pr]);
-            bX[pr] = UniformGridFit.base(Float.float16ToFloat(meta[metaBase + pr]), sX[pr]);
-            bY[pr] = UniformGridFit.base(Float.float16ToFloat(meta[metaBase + 2 * pairs + pr]), sY[pr]);
+            sX[pr] = codec.stepX(meta, metaBase, pr);
+            sY[pr] = codec.stepY(meta, metaBase, pr);
+            bX[pr] = UniformGridFit.base(codec.loX(meta, metaBase, pr), sX[pr]);
+            bY[pr] = UniformGridFit.base(codec.loY(meta, metaBase, pr), sY[pr]);
         }
         if (p.tokenNorm()) {
             for (int j = 0; j < g; j++) {

@@ -3,6 +3,9 @@ package dev.veloxquant.cache.commvq;
 import dev.veloxquant.cache.CacheFootprint;
 import dev.veloxquant.cache.KVCache;
 import dev.veloxquant.cache.RotaryEmbedding;
+import dev.veloxquant.cache.simd.PackedCodes;
+import dev.veloxquant.cache.simd.UniformKernels;
+import dev.veloxquant.cache.uniform.AffineCodec;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -14,7 +17,8 @@ import java.util.Arrays;
  * that block is then encoded with {@link BlockCodec} (per pair a nested complex grid fitted to the
  * block, one fp16 norm per token and head). Scores come from the codes through
  * {@link CodeScorer}, rotating the query rather than the key, so no per-token position and no
- * fp32 key copy is kept. Values are fp16, or per-token 8/4/2-bit once their token is encoded.
+ * fp32 key copy is kept. Values are fp16, or once their token is encoded per-token 8/4/2-bit in
+ * KIVI's value format (the int caches' {@link AffineCodec} and {@link UniformKernels}).
  */
 public final class CommVQKVCache implements KVCache {
     private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
@@ -23,10 +27,13 @@ public final class CommVQKVCache implements KVCache {
     private final int headDim;
     private final CommVQParams params;
     private final int windowSize;
+    private final int sinkTokens;
     private final int valueBits;
     private final BlockCodec codec;
     private final CodeScorer scorer;
-    private final TokenValueCodec valueCodec;
+    private final boolean quantizedValues;
+    private final int valueRow;
+    private final int valueGroup;
 
     // Encoded blocks, per head.
     private byte[][] codes;
@@ -34,11 +41,16 @@ public final class CommVQKVCache implements KVCache {
     private short[][] norms;
     // Tokens not yet encoded, [encodedTokens, size): pre-RoPE fp16 keys, per head.
     private short[][] windowKeys;
+    // The first sinkTokens keys, pre-RoPE fp16, per head, kept once they are encoded.
+    private short[][] sinkKeys;
     // Values: fp16 for every token (valueBits 16), else codes for encoded tokens plus an fp16 window.
     private short[][] fp16Values;
     private byte[][] valueCodes;
-    private short[][] valueMeta;
+    private short[][][] valueScale;   // [head][channel group][token]
+    private short[][][] valueZero;
     private short[][] windowValues;
+    private final short[] scaleScratch;
+    private final short[] zeroScratch;
 
     private int size;
     private int blocks;
@@ -48,6 +60,16 @@ public final class CommVQKVCache implements KVCache {
 
     public CommVQKVCache(int kvHeads, int headDim, RotaryEmbedding rope, CommVQParams params, int windowSize,
                          int valueBits) {
+        this(kvHeads, headDim, rope, params, windowSize, valueBits, CommVQDefaults.SINK_TOKENS);
+    }
+
+    /**
+     * @param sinkTokens the first tokens whose keys stay fp16 besides their codes (attention sinks: the
+     *                   first tokens draw much of every head's attention, and an outlier there would
+     *                   widen the first block's grids); 0 for none, at most groupSize
+     */
+    public CommVQKVCache(int kvHeads, int headDim, RotaryEmbedding rope, CommVQParams params, int windowSize,
+                         int valueBits, int sinkTokens) {
         if (rope.headDim() != headDim || params.headDim() != headDim) {
             throw new IllegalArgumentException("headDim mismatch: cache " + headDim + ", rope " + rope.headDim()
                     + ", params " + params.headDim());
@@ -55,6 +77,10 @@ public final class CommVQKVCache implements KVCache {
         if (windowSize < 0) {
             throw new IllegalArgumentException("windowSize must be >= 0, got " + windowSize);
         }
+        if (sinkTokens < 0 || sinkTokens >= params.groupSize()) {
+            throw new IllegalArgumentException("sinkTokens must be in 0.." + (params.groupSize() - 1) + ", got " + sinkTokens);
+        }
+        this.sinkTokens = sinkTokens;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
         this.params = params;
@@ -62,17 +88,26 @@ public final class CommVQKVCache implements KVCache {
         this.valueBits = valueBits;
         this.codec = new BlockCodec(params);
         this.scorer = new CodeScorer(params, RopeTables.of(rope, params.groupSize()));
-        this.valueCodec = valueBits == 16 ? null : new TokenValueCodec(headDim, valueBits);
+        if (valueBits != 16 && valueBits != 8 && valueBits != 4 && valueBits != 2) {
+            throw new IllegalArgumentException("value bits must be 16, 8, 4 or 2, got " + valueBits);
+        }
+        this.quantizedValues = valueBits != 16;
+        this.valueRow = quantizedValues ? PackedCodes.rowBytes(headDim, valueBits) : 0;
+        this.valueGroup = AffineCodec.valueChannelGroup(params.groupSize(), headDim);
+        this.scaleScratch = new short[headDim / valueGroup];
+        this.zeroScratch = new short[headDim / valueGroup];
         int g = params.groupSize();
         codes = new byte[kvHeads][4 * params.blockCodeBytes()];
         meta = new short[kvHeads][4 * params.blockMetaShorts()];
         norms = new short[kvHeads][params.tokenNorm() ? 4 * g : 0];
         windowKeys = new short[kvHeads][(windowSize + g) * headDim];
-        if (valueCodec == null) {
+        sinkKeys = new short[kvHeads][0];
+        if (!quantizedValues) {
             fp16Values = new short[kvHeads][16 * headDim];
         } else {
-            valueCodes = new byte[kvHeads][4 * g * valueCodec.codeBytesPerToken()];
-            valueMeta = new short[kvHeads][4 * g * valueCodec.metaPerToken()];
+            valueCodes = new byte[kvHeads][4 * g * valueRow];
+            valueScale = new short[kvHeads][headDim / valueGroup][4 * g];
+            valueZero = new short[kvHeads][headDim / valueGroup][4 * g];
             windowValues = new short[kvHeads][(windowSize + g) * headDim];
         }
         blockScratch = new float[g * headDim];
@@ -107,7 +142,7 @@ public final class CommVQKVCache implements KVCache {
         int enc = encodedTokens();
         int win = size - enc;
         ensureWindow(win + count);
-        if (valueCodec == null) {
+        if (!quantizedValues) {
             fp16Values = grow(fp16Values, (size + count) * headDim);
         }
         for (int t = 0; t < count; t++) {
@@ -118,8 +153,8 @@ public final class CommVQKVCache implements KVCache {
                 for (int d = 0; d < headDim; d++) {
                     wk[dst + d] = UniformGridFit.half(keys[keysOff + src + d]);
                 }
-                short[] vd = valueCodec == null ? fp16Values[h] : windowValues[h];
-                int vdst = valueCodec == null ? (size + t) * headDim : dst;
+                short[] vd = quantizedValues ? windowValues[h] : fp16Values[h];
+                int vdst = quantizedValues ? dst : (size + t) * headDim;
                 for (int d = 0; d < headDim; d++) {
                     vd[vdst + d] = UniformGridFit.half(values[valuesOff + src + d]);
                 }
@@ -145,22 +180,30 @@ public final class CommVQKVCache implements KVCache {
                 for (int x = 0; x < g * headDim; x++) {
                     blockScratch[x] = Float.float16ToFloat(wk[i * g * headDim + x]);
                 }
-                codec.encode(blockScratch, 0, headDim, g, codes[h], b * params.blockCodeBytes(),
+                int sinks = b == 0 ? sinkTokens : 0;
+                if (sinks > 0) {
+                    sinkKeys[h] = Arrays.copyOf(wk, sinks * headDim);
+                }
+                codec.encode(blockScratch, 0, headDim, g, sinks, codes[h], b * params.blockCodeBytes(),
                         meta[h], b * params.blockMetaShorts(), norms[h], b * g);
-                if (valueCodec != null) {
+                if (quantizedValues) {
                     for (int j = 0; j < g; j++) {
                         int tok = b * g + j;
                         for (int d = 0; d < headDim; d++) {
                             rowScratch[d] = Float.float16ToFloat(windowValues[h][(i * g + j) * headDim + d]);
                         }
-                        valueCodec.encode(rowScratch, 0, valueCodes[h], tok * valueCodec.codeBytesPerToken(),
-                                valueMeta[h], tok * valueCodec.metaPerToken());
+                        AffineCodec.encodeToken(rowScratch, 0, headDim, valueGroup, valueBits, valueCodes[h],
+                                tok * valueRow, scaleScratch, zeroScratch, 0);
+                        for (int vg = 0; vg < scaleScratch.length; vg++) {
+                            valueScale[h][vg][tok] = scaleScratch[vg];
+                            valueZero[h][vg][tok] = zeroScratch[vg];
+                        }
                     }
                 }
             }
             int shift = n * g * headDim;
             System.arraycopy(wk, shift, wk, 0, (win - n * g) * headDim);
-            if (valueCodec != null) {
+            if (quantizedValues) {
                 System.arraycopy(windowValues[h], shift, windowValues[h], 0, (win - n * g) * headDim);
             }
         }
@@ -182,6 +225,9 @@ public final class CommVQKVCache implements KVCache {
         if (upTo > enc) {
             scorer.scoreFp16Vector(windowKeys[kvHead], enc, upTo - enc, q, qOff, numQueries, out, outOff, upTo);
         }
+        if (enc > 0 && sinkTokens > 0) {
+            scorer.scoreFp16Vector(sinkKeys[kvHead], 0, Math.min(sinkTokens, upTo), q, qOff, numQueries, out, outOff, upTo);
+        }
     }
 
     @Override
@@ -191,35 +237,18 @@ public final class CommVQKVCache implements KVCache {
         for (int qi = 0; qi < numQueries; qi++) {
             Arrays.fill(out, outOff + qi * headDim, outOff + (qi + 1) * headDim, 0f);
         }
-        if (valueCodec == null) {
+        if (!quantizedValues) {
             HalfFloatValues.accumulate(fp16Values[kvHead], 0, upTo, headDim, w, wOff, upTo, numQueries, out, outOff);
             return;
         }
         int enc = Math.min(upTo, encodedTokens());
-        for (int t = 0; t < enc; t++) {
-            valueCodec.decode(valueCodes[kvHead], t * valueCodec.codeBytesPerToken(), valueMeta[kvHead],
-                    t * valueCodec.metaPerToken(), rowScratch, 0);
-            for (int qi = 0; qi < numQueries; qi++) {
-                float wt = w[wOff + qi * upTo + t];
-                if (wt != 0f) {
-                    axpy(wt, rowScratch, out, outOff + qi * headDim, headDim);
-                }
-            }
+        if (enc > 0) {
+            UniformKernels.valueAccumulate(valueCodes[kvHead], 0, headDim, valueBits, valueGroup, valueScale[kvHead],
+                    valueZero[kvHead], 0, enc, w, wOff, upTo, numQueries, out, outOff);
         }
         if (upTo > enc) {
             HalfFloatValues.accumulate(windowValues[kvHead], 0, upTo - enc, headDim, w, wOff + enc, upTo, numQueries,
                     out, outOff);
-        }
-    }
-
-    private static void axpy(float a, float[] x, float[] y, int yOff, int n) {
-        int i = 0;
-        FloatVector av = FloatVector.broadcast(FS, a);
-        for (int bound = FS.loopBound(n); i < bound; i += FS.length()) {
-            FloatVector.fromArray(FS, x, i).fma(av, FloatVector.fromArray(FS, y, yOff + i)).intoArray(y, yOff + i);
-        }
-        for (; i < n; i++) {
-            y[yOff + i] = Math.fma(a, x[i], y[yOff + i]);
         }
     }
 
@@ -236,6 +265,9 @@ public final class CommVQKVCache implements KVCache {
         for (int x = 0; x < (size - enc) * headDim; x++) {
             out[enc * headDim + x] = Float.float16ToFloat(windowKeys[kvHead][x]);
         }
+        for (int x = 0; x < sinkKeys[kvHead].length; x++) {
+            out[x] = Float.float16ToFloat(sinkKeys[kvHead][x]);
+        }
         return out;
     }
 
@@ -246,10 +278,11 @@ public final class CommVQKVCache implements KVCache {
         }
         int enc = encodedTokens();
         long win = size - enc;
-        long keyBytes = kvHeads * (blocks * params.blockBytes() + win * headDim * 2L);
-        long valueBytes = valueCodec == null
-                ? kvHeads * (long) size * headDim * 2L
-                : kvHeads * ((long) enc * valueCodec.bytesPerToken() + win * headDim * 2L);
+        long sinks = blocks > 0 ? sinkTokens : 0;
+        long keyBytes = kvHeads * (blocks * params.blockBytes() + (win + sinks) * headDim * 2L);
+        long valueBytes = quantizedValues
+                ? kvHeads * ((long) enc * (valueRow + 4L * (headDim / valueGroup)) + win * headDim * 2L)
+                : kvHeads * (long) size * headDim * 2L;
         return new CacheFootprint(size, (long) size * kvHeads * headDim, keyBytes, valueBytes);
     }
 
@@ -260,9 +293,11 @@ public final class CommVQKVCache implements KVCache {
         meta = null;
         norms = null;
         windowKeys = null;
+        sinkKeys = null;
         fp16Values = null;
         valueCodes = null;
-        valueMeta = null;
+        valueScale = null;
+        valueZero = null;
         windowValues = null;
         size = 0;
         blocks = 0;
@@ -282,7 +317,7 @@ public final class CommVQKVCache implements KVCache {
 
     private void ensureWindow(int tokens) {
         windowKeys = grow(windowKeys, tokens * headDim);
-        if (valueCodec != null) {
+        if (quantizedValues) {
             windowValues = grow(windowValues, tokens * headDim);
         }
     }
@@ -294,9 +329,12 @@ public final class CommVQKVCache implements KVCache {
         if (params.tokenNorm()) {
             norms = grow(norms, n * g);
         }
-        if (valueCodec != null) {
-            valueCodes = grow(valueCodes, n * g * valueCodec.codeBytesPerToken());
-            valueMeta = grow(valueMeta, n * g * valueCodec.metaPerToken());
+        if (quantizedValues) {
+            valueCodes = grow(valueCodes, n * g * valueRow);
+            for (int h = 0; h < kvHeads; h++) {
+                valueScale[h] = grow(valueScale[h], n * g);
+                valueZero[h] = grow(valueZero[h], n * g);
+            }
         }
     }
 

@@ -17,8 +17,11 @@ import dev.veloxquant.cache.RopeLayout;
  * @param layout       how the model pairs dimensions for RoPE
  * @param headDim      dimensions per head (even)
  * @param tokenNorm    whether each token (and head) is divided by its L2 norm, stored in fp16
+ * @param compactSteps grid steps as 8-bit log codes instead of fp16 (needs {@code tokenNorm}: the
+ *                     codes span the steps of unit-norm keys)
  */
-public record CommVQParams(int bits, int numResiduals, int groupSize, RopeLayout layout, int headDim, boolean tokenNorm) {
+public record CommVQParams(int bits, int numResiduals, int groupSize, RopeLayout layout, int headDim, boolean tokenNorm,
+                           boolean compactSteps) {
     /** fp16 grid values per block and pair: lo and step of the real axis, lo and step of the imaginary axis. */
     public static final int META_PER_PAIR = 4;
 
@@ -38,6 +41,13 @@ public record CommVQParams(int bits, int numResiduals, int groupSize, RopeLayout
         if (layout == null) {
             throw new IllegalArgumentException("layout is required");
         }
+        if (compactSteps && !tokenNorm) {
+            throw new IllegalArgumentException("compact steps need token norms");
+        }
+    }
+
+    public CommVQParams(int bits, int numResiduals, int groupSize, RopeLayout layout, int headDim, boolean tokenNorm) {
+        this(bits, numResiduals, groupSize, layout, headDim, tokenNorm, false);
     }
 
     public int pairs() {
@@ -78,9 +88,13 @@ public record CommVQParams(int bits, int numResiduals, int groupSize, RopeLayout
         return pairs() * pairBlockBytes();
     }
 
-    /** fp16 grid parameters of one head for one block. */
+    /**
+     * 16-bit grid words of one head for one block: rows over the pairs of lo(real), step(real),
+     * lo(imaginary), step(imaginary) in fp16; compact: lo(real), lo(imaginary), then one word of two
+     * 8-bit step codes (real in the low byte).
+     */
     public int blockMetaShorts() {
-        return pairs() * META_PER_PAIR;
+        return pairs() * (compactSteps ? 3 : META_PER_PAIR);
     }
 
     /** Bytes held per full block of one head: codes, grid and (if used) the norms. */

@@ -18,6 +18,7 @@ public final class CommVQQuantizer implements KVQuantizer<CommVQEncoded> {
     private final int groupSize;
     private final RopeLayout layout;
     private final boolean tokenNorm;
+    private final boolean compactSteps;
 
     /** Half-split RoPE pairs (Hugging Face Llama), blocks of {@value #DEFAULT_GROUP_SIZE} tokens. */
     public CommVQQuantizer(int bits, int numResiduals) {
@@ -29,8 +30,14 @@ public final class CommVQQuantizer implements KVQuantizer<CommVQEncoded> {
     }
 
     public CommVQQuantizer(int bits, int numResiduals, RopeLayout layout, int groupSize, boolean tokenNorm) {
+        this(bits, numResiduals, layout, groupSize, tokenNorm, tokenNorm && CommVQDefaults.COMPACT_STEPS);
+    }
+
+    public CommVQQuantizer(int bits, int numResiduals, RopeLayout layout, int groupSize, boolean tokenNorm,
+                           boolean compactSteps) {
         // Validates bits, numResiduals and groupSize with the config's messages.
-        new CommVQParams(bits, numResiduals, groupSize, layout, 2, tokenNorm);
+        new CommVQParams(bits, numResiduals, groupSize, layout, 2, tokenNorm, compactSteps);
+        this.compactSteps = compactSteps;
         this.bits = bits;
         this.numResiduals = numResiduals;
         this.groupSize = groupSize;
@@ -39,7 +46,7 @@ public final class CommVQQuantizer implements KVQuantizer<CommVQEncoded> {
     }
 
     public CommVQParams paramsFor(int headDim) {
-        return new CommVQParams(bits, numResiduals, groupSize, layout, headDim, tokenNorm);
+        return new CommVQParams(bits, numResiduals, groupSize, layout, headDim, tokenNorm, compactSteps);
     }
 
     @Override

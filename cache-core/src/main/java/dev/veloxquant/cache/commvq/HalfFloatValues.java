@@ -3,7 +3,6 @@ package dev.veloxquant.cache.commvq;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -99,16 +98,4 @@ final class HalfFloatValues {
         return mag.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 
-    /**
-     * VL halves to floats, exactly (normals, subnormals, infinities, NaN): the half's exponent and
-     * mantissa moved to float position read as a float 2^112 too small.
-     */
-    static FloatVector toFloat(short[] a, int off) {
-        IntVector h = (IntVector) ShortVector.fromArray(SS, a, off).convertShape(VectorOperators.S2I, IS, 0);
-        IntVector e = h.and(0x7FFF);
-        FloatVector mag = e.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-        IntVector bits = mag.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16));
-        VectorMask<Integer> special = e.compare(VectorOperators.GE, 0x7C00);
-        return bits.lanewise(VectorOperators.OR, 0x7F800000, special).reinterpretAsFloats();
-    }
 }

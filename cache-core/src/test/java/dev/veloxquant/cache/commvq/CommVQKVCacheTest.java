@@ -22,8 +22,13 @@ class CommVQKVCacheTest {
     private static final int D = 64;
 
     private static CommVQKVCache cache(RotaryEmbedding rope, int bits, int res, int group, int window, int valueBits) {
+        return cache(rope, bits, res, group, window, valueBits, 1);
+    }
+
+    private static CommVQKVCache cache(RotaryEmbedding rope, int bits, int res, int group, int window, int valueBits,
+                                       int sinks) {
         CommVQParams p = new CommVQQuantizer(bits, res, rope.layout(), group).paramsFor(D);
-        return new CommVQKVCache(HEADS, D, rope, p, window, valueBits);
+        return new CommVQKVCache(HEADS, D, rope, p, window, valueBits, sinks);
     }
 
     /** Every score equals q·RoPE_t(decode(code_t)) to float32 rounding, for every cut {@code upTo}. */
@@ -64,6 +69,31 @@ class CommVQKVCacheTest {
         assertScoresMatchDecodedKeys(c, rope, r, nq);
     }
 
+    @ParameterizedTest
+    @CsvSource({"128,HALF", "96,INTERLEAVED", "80,HALF", "32,HALF"})
+    void otherHeadSizesScoreFromCodesExactly(int d, RopeLayout layout) {
+        RotaryEmbedding rope = RotaryEmbedding.standard(d, 500000, layout);
+        int heads = 3;
+        CommVQKVCache c = new CommVQKVCache(heads, d, rope, new CommVQQuantizer(2, 2, layout, 32).paramsFor(d), 16, 16);
+        Random r = new Random(d);
+        int n = 140;
+        c.append(CommVQTestData.keys(r, n, heads, d), 0, CommVQTestData.gaussian(r, n * heads * d), 0, n);
+        int nq = 4;
+        float[] q = CommVQTestData.gaussian(r, nq * d);
+        for (int h = 0; h < heads; h++) {
+            float[] k = c.decodeKeys(h);
+            float[] out = new float[nq * n];
+            c.scores(h, q, 0, nq, n, out, 0);
+            for (int qi = 0; qi < nq; qi++) {
+                for (int t = 0; t < n; t++) {
+                    double want = CommVQTestData.ropeDot(rope, q, qi * d, k, t * d, t);
+                    assertThat((double) out[qi * n + t]).as("d %d head %d query %d token %d", d, h, qi, t)
+                            .isCloseTo(want, org.assertj.core.data.Offset.offset(CommVQTestData.tolerance(q, qi * d, k, t * d, d)));
+                }
+            }
+        }
+    }
+
     @Test
     void oneTokenPromptThenDecodeStaysCorrect() {
         RotaryEmbedding rope = RotaryEmbedding.standard(D, 500000, RopeLayout.HALF);
@@ -82,17 +112,21 @@ class CommVQKVCacheTest {
     void vectorPathEqualsScalarReference() {
         RotaryEmbedding rope = RotaryEmbedding.standard(D, 10000, RopeLayout.HALF);
         Random r = new Random(8);
-        for (int[] br : new int[][] {{2, 2}, {1, 2}, {1, 1}, {4, 1}}) {
+        for (int[] br : new int[][] {{2, 2, 1}, {2, 2, 0}, {1, 2, 1}, {1, 2, 0}, {1, 1, 1}, {4, 1, 0}}) {
             for (int group : new int[] {32, 64, 128}) {
-                CommVQParams p = new CommVQQuantizer(br[0], br[1], RopeLayout.HALF, group).paramsFor(D);
+                CommVQParams p = new CommVQQuantizer(br[0], br[1], RopeLayout.HALF, group, true, br[2] == 1).paramsFor(D);
                 CodeScorer s = new CodeScorer(p, RopeTables.of(rope, group));
                 int blocks = 5;
                 byte[] codes = new byte[blocks * p.blockCodeBytes()];
                 r.nextBytes(codes);
                 short[] meta = new short[blocks * p.blockMetaShorts()];
                 for (int i = 0; i < meta.length; i++) {
-                    boolean lo = (i % p.blockMetaShorts()) / p.pairs() % 2 == 0;
-                    meta[i] = Float.floatToFloat16((float) (lo ? r.nextGaussian() : r.nextDouble() * 0.3));
+                    int row = (i % p.blockMetaShorts()) / p.pairs();
+                    if (p.compactSteps()) {
+                        meta[i] = row < 2 ? Float.floatToFloat16((float) r.nextGaussian()) : (short) (160 + r.nextInt(90) | (160 + r.nextInt(90)) << 8);
+                    } else {
+                        meta[i] = Float.floatToFloat16((float) (row % 2 == 0 ? r.nextGaussian() : r.nextDouble() * 0.3));
+                    }
                 }
                 short[] norms = new short[blocks * group];
                 for (int i = 0; i < norms.length; i++) {
@@ -152,20 +186,29 @@ class CommVQKVCacheTest {
         CommVQKVCache c = cache(rope, 2, 2, 32, 32, 16);
         Random r = new Random(9);
         c.append(CommVQTestData.keys(r, 100, HEADS, D), 0, CommVQTestData.gaussian(r, 100 * HEADS * D), 0, 100);
-        // 100 tokens, window 32: two blocks of 32 encoded (100-64 = 36 >= 32 left), 36 in fp16.
+        // 100 tokens, window 32: two blocks of 32 encoded (100-64 = 36 >= 32 left), 36 in fp16, and the
+        // attention-sink token 0 in fp16 too.
         assertThat(c.encodedTokens()).isEqualTo(64);
-        long block = 32 * 32 /* codes: 32 pairs x 32 tokens x 1 byte */ + 32 * 4 * 2 /* grid */ + 32 * 2 /* norms */;
-        long keys = HEADS * (2 * block + 36L * D * 2);
+        long block = 32 * 32 /* codes: 32 pairs x 32 tokens x 1 byte */ + 32 * 3 * 2 /* grid */ + 32 * 2 /* norms */;
+        long keys = HEADS * (2 * block + (36L + 1) * D * 2);
         long values = HEADS * 100L * D * 2;
         CacheFootprint f = c.footprint();
         assertThat(f).isEqualTo(new CacheFootprint(100, 100L * HEADS * D, keys, values));
 
+        // the default keeps no sink token: exactly the encoded blocks and the window
+        CommVQKVCache plain = new CommVQKVCache(HEADS, D, rope, new CommVQQuantizer(2, 2).paramsFor(D), 32, 16);
+        plain.append(CommVQTestData.keys(r, 100, HEADS, D), 0, CommVQTestData.gaussian(r, 100 * HEADS * D), 0, 100);
+        assertThat(plain.footprint().keyBytes()).isEqualTo(HEADS * (2 * block + 36L * D * 2));
         CommVQKVCache q4 = cache(rope, 1, 2, 32, 0, 4);
         q4.append(CommVQTestData.keys(r, 70, HEADS, D), 0, CommVQTestData.gaussian(r, 70 * HEADS * D), 0, 70);
-        long block2 = 32 * 16 + 32 * 4 * 2 + 32 * 2;
+        long block2 = 32 * 16 + 32 * 3 * 2 + 32 * 2;
         long tokenValue = D * 4 / 8 + 2 * 2 * 2; // 4-bit codes + (min, step) for 2 groups of 32 channels
         assertThat(q4.footprint()).isEqualTo(new CacheFootprint(70, 70L * HEADS * D,
-                HEADS * (2 * block2 + 6L * D * 2), HEADS * (64 * tokenValue + 6L * D * 2)));
+                HEADS * (2 * block2 + (6L + 1) * D * 2), HEADS * (64 * tokenValue + 6L * D * 2)));
+        // before the first block is encoded, token 0 is only in the window: no sink copy yet
+        CommVQKVCache young = cache(rope, 2, 2, 32, 32, 16);
+        young.append(CommVQTestData.keys(r, 40, HEADS, D), 0, CommVQTestData.gaussian(r, 40 * HEADS * D), 0, 40);
+        assertThat(young.footprint().keyBytes()).isEqualTo(HEADS * 40L * D * 2);
         q4.close();
         assertThat(q4.footprint()).isEqualTo(CacheFootprint.EMPTY);
         assertThatThrownBy(() -> q4.append(new float[HEADS * D], 0, new float[HEADS * D], 0, 1))
