@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/find-java.sh
 echo "Using JDK at $JAVA_HOME"
+scripts/install-test-prerequisites.sh
 mvn -B -ntp verify "$@"
+scripts/http-tests.sh

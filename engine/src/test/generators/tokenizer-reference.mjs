@@ -5,7 +5,10 @@
 //
 //   cd engine/src/test/generators && npm install && node tokenizer-reference.mjs
 // Optional: node tokenizer-reference.mjs <modelDir> <stringsFile> <outFile> writes expected ids for a
-// real model's tokenizer.json (one JSON string per line in stringsFile).
+// real model's tokenizer.json (one JSON string per line in stringsFile), and
+// node tokenizer-reference.mjs --digest ../../../../models/velox-tiny ../../../../models/velox-tiny/eval/heldout.txt \
+//   ../resources/tokenizer/velox-tiny.heldout.json
+// writes digests of the ids of the embedded model's held-out text (TokenizerHeldoutParityTest).
 import { Tokenizer } from "tokenizers";
 import fs from "node:fs";
 import path from "node:path";
@@ -269,7 +272,40 @@ async function expectations(tok, strings) {
   return cases;
 }
 
+// FNV-1a 64 over the ids (each as 4 little-endian bytes), the digest the Java test recomputes.
+function fnv1a64(idLists) {
+  let h = 0xcbf29ce484222325n;
+  const prime = 0x100000001b3n, mask = (1n << 64n) - 1n;
+  for (const ids of idLists) for (const id of ids) for (let k = 0; k < 4; k++) {
+    h ^= BigInt((id >>> (8 * k)) & 0xff);
+    h = (h * prime) & mask;
+  }
+  return h.toString(16).padStart(16, "0");
+}
+
+// --digest <modelDir> <textFile> <outFile>: ids of a whole text file (and of each of its lines) as digests.
+async function digest(modelDir, textFile, outFile) {
+  const { createHash } = await import("node:crypto");
+  const tokenizerFile = path.join(modelDir, "tokenizer.json");
+  const tok = Tokenizer.fromFile(tokenizerFile);
+  const text = fs.readFileSync(textFile, "utf8");
+  const whole = (await tok.encode(text, null, { addSpecialTokens: false })).getIds();
+  const lines = [];
+  for (const line of text.split("\n")) lines.push((await tok.encode(line, null, { addSpecialTokens: false })).getIds());
+  const out = { tokenizer_sha256: createHash("sha256").update(fs.readFileSync(tokenizerFile)).digest("hex"),
+    text_sha256: createHash("sha256").update(fs.readFileSync(textFile)).digest("hex"),
+    ids: whole.length, ids_fnv1a64: fnv1a64([whole]),
+    lines: lines.length, line_ids: lines.reduce((n, l) => n + l.length, 0), line_ids_fnv1a64: fnv1a64(lines),
+    first_ids: whole.slice(0, 64) };
+  fs.writeFileSync(outFile, JSON.stringify(out, null, 1) + "\n");
+  console.log(out.ids, "ids,", out.lines, "lines");
+}
+
 async function main() {
+  if (process.argv[2] === "--digest") {
+    await digest(...process.argv.slice(3));
+    return;
+  }
   const [modelDir, stringsFile, outFile] = process.argv.slice(2);
   if (modelDir) {
     const tok = Tokenizer.fromFile(path.join(modelDir, "tokenizer.json"));

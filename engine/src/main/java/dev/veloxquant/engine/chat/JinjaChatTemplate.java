@@ -120,6 +120,9 @@ public final class JinjaChatTemplate implements ChatTemplate {
             chat.add(message);
         }
         Map<String, Object> variables = new HashMap<>(specialTokens);
+        // jinja2 sees its global functions as defined ("{% if strftime_now is defined %}" in Llama 3.2).
+        variables.put("strftime_now", "<function strftime_now>");
+        variables.put("raise_exception", "<function raise_exception>");
         variables.putAll(extraVariables);
         variables.put("messages", chat);
         variables.put("add_generation_prompt", addGenerationPrompt);
