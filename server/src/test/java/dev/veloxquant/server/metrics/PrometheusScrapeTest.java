@@ -59,6 +59,8 @@ class PrometheusScrapeTest {
                 "prometheus / promtool not found on PATH: install Debian's 'prometheus' package (./run-tests.sh does)");
         assertThat(models.awaitLoaded(Duration.ofMinutes(2))).as("models loaded").isTrue();
         String model = models.defaultModelId();
+        assertThat(models.state(model)).as("embedded model %s (../models/velox-tiny): %s", model, models.failure(model).orElse(""))
+                .isEqualTo(ModelRegistry.State.READY);
 
         // promtool accepts the shipped files and the generated test config; the alert unit tests pass.
         Path config = work.resolve("prometheus.yml");
