@@ -10,7 +10,7 @@ CP_FILE=engine/target/runtime-classpath.txt
 if [[ ! -f "$JAR" || ! -f "$CP_FILE" || -n "$(find cache-core engine pom.xml -newer "$JAR" -type f \( -name '*.java' -o -name 'pom.xml' \) -not -path '*/target/*' -print -quit 2>/dev/null)" ]]; then
   echo "Building the engine (first run downloads the Maven dependencies)..." >&2
   mvn -B -q -ntp -DskipTests package -pl engine -am
-  mvn -B -q -ntp dependency:build-classpath -pl engine -Dmdep.includeScope=runtime -Dmdep.outputFile=runtime-classpath.txt >/dev/null
+  mvn -B -q -ntp dependency:build-classpath -pl engine -Dmdep.includeScope=runtime -Dmdep.outputFile="$PWD/$CP_FILE" >/dev/null
 fi
 CP="$JAR:cache-core/target/cache-core-0.1.0-SNAPSHOT.jar:$(cat "$CP_FILE")"
 # shellcheck disable=SC2086

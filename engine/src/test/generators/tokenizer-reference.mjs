@@ -5,7 +5,10 @@
 //
 //   cd engine/src/test/generators && npm install && node tokenizer-reference.mjs
 // Optional: node tokenizer-reference.mjs <modelDir> <stringsFile> <outFile> writes expected ids for a
-// real model's tokenizer.json (one JSON string per line in stringsFile).
+// real model's tokenizer.json (one JSON string per line in stringsFile), and
+// node tokenizer-reference.mjs --digest ../../../../models/velox-tiny ../../../../models/velox-tiny/eval/heldout.txt \
+//   ../resources/tokenizer/velox-tiny.heldout.json
+// writes digests of the ids of the embedded model's held-out text (TokenizerHeldoutParityTest).
 import { Tokenizer } from "tokenizers";
 import fs from "node:fs";
 import path from "node:path";
@@ -240,6 +243,23 @@ function metaspace() {
   return base;
 }
 
+// Deterministic random strings mixing the pieces the split regexes care about.
+function fuzzStrings(count) {
+  let seed = 12345;
+  const rand = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+  const atoms = ["the", "The", " ", "  ", "\n", "\r\n", "\t", "'s", "'LL", "’", "123", "4567", "3.14", "-", "!!", "?", ".", ",",
+    "é", "e\u0301", "ß", "日本", "語", "😀", "🇫🇷", "\u00a0", "\u3000", "<|im_start|>", "<|im_end|>", "<s>", "</s>", "<|eot_id|>",
+    "[MASK]", " there ", "_", "über", "Ωmega", "١٢٣", "Ⅻ", "½", "\u200b", "ǅ", "İ", "x", "Q", "\u0085", "\u2028", "\u000b"];
+  const out = [];
+  for (let i = 0; i < count; i++) {
+    const n = 1 + Math.floor(rand() * 12);
+    let s = "";
+    for (let j = 0; j < n; j++) s += atoms[Math.floor(rand() * atoms.length)];
+    out.push(s);
+  }
+  return out;
+}
+
 async function expectations(tok, strings) {
   const cases = [];
   for (const text of strings) {
@@ -252,7 +272,40 @@ async function expectations(tok, strings) {
   return cases;
 }
 
+// FNV-1a 64 over the ids (each as 4 little-endian bytes), the digest the Java test recomputes.
+function fnv1a64(idLists) {
+  let h = 0xcbf29ce484222325n;
+  const prime = 0x100000001b3n, mask = (1n << 64n) - 1n;
+  for (const ids of idLists) for (const id of ids) for (let k = 0; k < 4; k++) {
+    h ^= BigInt((id >>> (8 * k)) & 0xff);
+    h = (h * prime) & mask;
+  }
+  return h.toString(16).padStart(16, "0");
+}
+
+// --digest <modelDir> <textFile> <outFile>: ids of a whole text file (and of each of its lines) as digests.
+async function digest(modelDir, textFile, outFile) {
+  const { createHash } = await import("node:crypto");
+  const tokenizerFile = path.join(modelDir, "tokenizer.json");
+  const tok = Tokenizer.fromFile(tokenizerFile);
+  const text = fs.readFileSync(textFile, "utf8");
+  const whole = (await tok.encode(text, null, { addSpecialTokens: false })).getIds();
+  const lines = [];
+  for (const line of text.split("\n")) lines.push((await tok.encode(line, null, { addSpecialTokens: false })).getIds());
+  const out = { tokenizer_sha256: createHash("sha256").update(fs.readFileSync(tokenizerFile)).digest("hex"),
+    text_sha256: createHash("sha256").update(fs.readFileSync(textFile)).digest("hex"),
+    ids: whole.length, ids_fnv1a64: fnv1a64([whole]),
+    lines: lines.length, line_ids: lines.reduce((n, l) => n + l.length, 0), line_ids_fnv1a64: fnv1a64(lines),
+    first_ids: whole.slice(0, 64) };
+  fs.writeFileSync(outFile, JSON.stringify(out, null, 1) + "\n");
+  console.log(out.ids, "ids,", out.lines, "lines");
+}
+
 async function main() {
+  if (process.argv[2] === "--digest") {
+    await digest(...process.argv.slice(3));
+    return;
+  }
   const [modelDir, stringsFile, outFile] = process.argv.slice(2);
   if (modelDir) {
     const tok = Tokenizer.fromFile(path.join(modelDir, "tokenizer.json"));
@@ -266,6 +319,7 @@ async function main() {
     const tok = Tokenizer.fromString(text);
     fs.writeFileSync(path.join(outDir, name + ".tokenizer.json"), text + "\n");
     fs.writeFileSync(path.join(outDir, name + ".expected.json"), JSON.stringify(await expectations(tok, STRINGS), null, 1) + "\n");
+    fs.writeFileSync(path.join(outDir, name + ".fuzz.json"), JSON.stringify(await expectations(tok, fuzzStrings(150))) + "\n");
     console.log(name, "vocab", tok.getVocabSize(true));
   }
 }

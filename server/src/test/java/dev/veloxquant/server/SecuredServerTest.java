@@ -23,12 +23,13 @@ import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** API keys (two of them, as VELOXQUANT_API_KEYS would give) and a short request timeout. */
+/** API keys (two of them, as VELOXQUANT_API_KEYS would give), a short request timeout, a 2 KiB KV-cache budget. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "veloxquant.models[0].id=fake-a",
         "veloxquant.models[0].path=unused",
         "veloxquant.api-keys=sk-first-key, sk-second-key",
         "veloxquant.limits.request-timeout=700ms",
+        "veloxquant.limits.kv-cache-budget=2KB",
 })
 @AutoConfigureWebTestClient
 @Import(FakeModelConfig.class)
@@ -40,6 +41,8 @@ class SecuredServerTest {
     WebTestClient client;
     @Autowired
     ModelRegistry registry;
+    @Autowired
+    dev.veloxquant.server.kv.LiveKVCacheRegistry liveCaches;
     @LocalServerPort
     int port;
 
@@ -71,6 +74,25 @@ class SecuredServerTest {
         post("Bearer sk-first-key", BODY).expectStatus().isOk();
         post("bearer sk-second-key", BODY).expectStatus().isOk();
         client.get().uri("/v1/models").header("Authorization", "Bearer sk-second-key").exchange().expectStatus().isOk();
+    }
+
+    @Test
+    void newRequestsWaitWhileTheKvCacheBudgetIsInUse() throws Exception {
+        registry.awaitLoaded(Duration.ofSeconds(10));
+        var slow = org.springframework.web.reactive.function.client.WebClient.create("http://localhost:" + port)
+                .post().uri("/v1/completions").header("Authorization", "Bearer sk-first-key")
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue("{\"model\":\"fake-a\",\"prompt\":\"[slow]\",\"max_tokens\":30}")
+                .exchangeToMono(r -> r.releaseBody().thenReturn(r.statusCode().value())).toFuture();
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (liveCaches.liveBytes() < 2048 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        byte[] body = post("Bearer sk-first-key", BODY).expectStatus().isEqualTo(429)
+                .expectHeader().exists("Retry-After").expectBody().returnResult().getResponseBody();
+        assertThat(ApiTestBase.assertOpenAiError(body, null).get("code").stringValue()).isEqualTo("kv_cache_budget_exceeded");
+        assertThat(slow.get()).isEqualTo(200);
+        post("Bearer sk-first-key", BODY).expectStatus().isOk();
     }
 
     @Test

@@ -8,6 +8,8 @@ import org.springframework.web.reactive.function.client.WebClientResponseExcepti
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -54,6 +56,21 @@ class SessionsAndLimitsTest extends ApiTestBase {
     }
 
     @Test
+    void clientGivingUpOnANonStreamingRequestAlsoStopsGeneration() throws Exception {
+        int before = fakeA().finished.size();
+        String body = "{\"model\":\"fake-a\",\"prompt\":\"[slow]\",\"max_tokens\":400}";
+        try (Socket socket = new Socket("localhost", port)) {
+            socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.UTF_8));
+            await(Duration.ofSeconds(3), () -> liveCaches.liveSequences() == 1);
+        }
+        await(Duration.ofSeconds(3), () -> fakeA().finished.size() > before);
+        assertThat(fakeA().finished.getLast()).isEqualTo(FinishReason.CANCELLED);
+        await(Duration.ofSeconds(3), () -> liveCaches.liveBytes() == 0);
+    }
+
+    @Test
     void liveCacheIsTrackedByModelAndMethodDuringGeneration() throws Exception {
         Mono<String> slow = webClient().post().uri("/v1/completions").contentType(MediaType.APPLICATION_JSON)
                 .bodyValue("""
@@ -91,6 +108,26 @@ class SessionsAndLimitsTest extends ApiTestBase {
         assertThat(statuses).hasSize(8);
         assertThat(statuses.stream().filter(s -> s == 200).count()).isGreaterThanOrEqualTo(4).isLessThan(8);
         assertThat(statuses).allMatch(s -> s == 200 || s == 429);
+    }
+
+    @Test
+    void aStreamRefusedBeforeItStartsGetsAPlainJsonError() throws Exception {
+        WebClient wc = webClient();
+        // Occupy both workers and both queue slots.
+        var busy = Flux.range(0, 4)
+                .flatMap(i -> wc.post().uri("/v1/completions").contentType(MediaType.APPLICATION_JSON)
+                        .bodyValue("{\"model\":\"fake-a\",\"prompt\":\"[slow]\",\"max_tokens\":15}")
+                        .exchangeToMono(r -> r.releaseBody().thenReturn(r.statusCode().value())), 4)
+                .collectList().toFuture();
+        await(Duration.ofSeconds(5), () -> scheduler.running() + scheduler.waiting() == 4);
+        byte[] body = post("/v1/chat/completions", """
+                {"model":"fake-a","messages":[{"role":"user","content":"x"}],"stream":true}""")
+                .expectStatus().isEqualTo(429)
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_JSON)
+                .expectHeader().exists("Retry-After")
+                .expectBody().returnResult().getResponseBody();
+        assertOpenAiError(body, null);
+        assertThat(busy.get()).containsOnly(200);
     }
 
     @Test

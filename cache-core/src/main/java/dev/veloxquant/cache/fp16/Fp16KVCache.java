@@ -2,6 +2,7 @@ package dev.veloxquant.cache.fp16;
 
 import dev.veloxquant.cache.CacheFootprint;
 import dev.veloxquant.cache.KVCache;
+import dev.veloxquant.cache.simd.Fp16Kernels;
 
 import java.util.Arrays;
 
@@ -55,36 +56,13 @@ public final class Fp16KVCache implements KVCache {
 
     @Override
     public void scores(int kvHead, float[] q, int qOff, int numQueries, int upTo, float[] out, int outOff) {
-        short[] kh = keys[kvHead];
-        for (int qi = 0; qi < numQueries; qi++) {
-            int qb = qOff + qi * headDim;
-            int ob = outOff + qi * upTo;
-            for (int t = 0; t < upTo; t++) {
-                int kb = t * headDim;
-                float s = 0f;
-                for (int d = 0; d < headDim; d++) {
-                    s += q[qb + d] * Float.float16ToFloat(kh[kb + d]);
-                }
-                out[ob + t] = s;
-            }
-        }
+        Fp16Kernels.scores(keys[kvHead], 0, upTo, headDim, q, qOff, numQueries, out, outOff, upTo);
     }
 
     @Override
     public void accumulateValues(int kvHead, float[] w, int wOff, int numQueries, int upTo, float[] out, int outOff) {
-        short[] vh = values[kvHead];
-        for (int qi = 0; qi < numQueries; qi++) {
-            int ob = outOff + qi * headDim;
-            Arrays.fill(out, ob, ob + headDim, 0f);
-            int wb = wOff + qi * upTo;
-            for (int t = 0; t < upTo; t++) {
-                float wt = w[wb + t];
-                int vb = t * headDim;
-                for (int d = 0; d < headDim; d++) {
-                    out[ob + d] += wt * Float.float16ToFloat(vh[vb + d]);
-                }
-            }
-        }
+        Arrays.fill(out, outOff, outOff + numQueries * headDim, 0f);
+        Fp16Kernels.accumulate(values[kvHead], 0, upTo, headDim, w, wOff, upTo, numQueries, out, outOff);
     }
 
     @Override

@@ -23,6 +23,7 @@ public final class Matmul {
             case BF16 -> new Bf16Matrix(t.data(), rows, cols);
             case F16 -> new F16Matrix(t.data(), rows, cols);
             case F32 -> new F32Matrix(t.data(), rows, cols);
+            case I32 -> throw new UnsupportedModelException("tensor '" + t.name() + "' has dtype I32; weights must be BF16, F16 or F32");
         };
     }
 

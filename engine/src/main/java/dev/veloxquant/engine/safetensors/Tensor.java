@@ -37,11 +37,19 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         return out;
     }
 
+    public int[] toIntArray() {
+        if (dtype != DType.I32) {
+            throw new UnsupportedModelException("tensor '" + name + "' is " + dtype + ", not I32");
+        }
+        return data.toArray(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED);
+    }
+
     public float getFloat(long i) {
         return switch (dtype) {
             case F32 -> data.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, i * 4);
             case BF16 -> Float.intBitsToFloat(data.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, i * 2) << 16);
             case F16 -> Float.float16ToFloat(data.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, i * 2));
+            case I32 -> throw new UnsupportedModelException("tensor '" + name + "' holds I32 integers, not floating-point weights");
         };
     }
 }

@@ -155,11 +155,12 @@ public final class HfTokenizer implements TextTokenizer {
                 continue;
             }
             String normalized = normalizer == null ? segment.text() : normalizer.normalize(segment.text());
+            int startLimit = segment.start() == 0 ? firstCharacterLength(segment.text()) : 0;
             for (AddedTokenMatcher.Segment inner : normalizedMatcher.split(normalized)) {
                 if (inner.token() != null) {
                     out.add(inner.token().id());
                 } else if (!inner.text().isEmpty()) {
-                    encodeWords(inner.text(), segment.start() == 0 && inner.start() == 0, out);
+                    encodeWords(inner.text(), startLimit - inner.start(), out);
                 }
             }
         }
@@ -176,11 +177,25 @@ public final class HfTokenizer implements TextTokenizer {
         return all;
     }
 
-    private void encodeWords(String text, boolean atStart, IdBuffer out) {
-        List<String> words = preTokenizer == null ? List.of(text) : preTokenizer.split(List.of(text), atStart);
-        for (String word : words) {
-            if (!word.isEmpty()) {
-                out.addAll(model.encodeWord(word));
+    /**
+     * How many normalized characters come from the text's first character: Hugging Face aligns what a
+     * normalizer makes of it (NFKC's "1⁄2" for "½", a prepended "▁") to original offset 0.
+     */
+    private int firstCharacterLength(String text) {
+        if (text.isEmpty()) {
+            return 0;
+        }
+        String first = text.substring(0, Character.charCount(text.codePointAt(0)));
+        return normalizer == null ? first.length() : normalizer.normalize(first).length();
+    }
+
+    private void encodeWords(String text, int startLimit, IdBuffer out) {
+        List<PreTokenizer.Piece> words = preTokenizer == null
+                ? List.of(new PreTokenizer.Piece(text, 0))
+                : preTokenizer.split(List.of(new PreTokenizer.Piece(text, 0)), startLimit);
+        for (PreTokenizer.Piece word : words) {
+            if (!word.text().isEmpty()) {
+                out.addAll(model.encodeWord(word.text()));
             }
         }
     }
@@ -190,27 +205,44 @@ public final class HfTokenizer implements TextTokenizer {
         return new String(decodeBytes(Arrays.stream(ids).boxed().toList(), skipSpecial), StandardCharsets.UTF_8);
     }
 
+    /** Whether decoding keeps {@code id} (unknown ids, and special ones when skipped, are dropped). */
+    boolean isDecoded(int id, boolean skipSpecial) {
+        return id >= 0 && id < idToToken.length && idToToken[id] != null && !(skipSpecial && special[id]);
+    }
+
     /** The decoder's output for {@code ids} as raw bytes (may end inside a UTF-8 sequence). */
     byte[] decodeBytes(List<Integer> ids, boolean skipSpecial) {
-        List<byte[]> pieces = new ArrayList<>(ids.size());
+        return decodeBytes(ids, skipSpecial, false);
+    }
+
+    /**
+     * As {@link #decodeBytes(List, boolean)}; with {@code continuation} the ids are decoded as if other
+     * text came before them: decoders treat the first token specially (Metaspace drops its leading
+     * space), so a neutral "a" is decoded first and cut off.
+     */
+    byte[] decodeBytes(List<Integer> ids, boolean skipSpecial, boolean continuation) {
+        List<byte[]> pieces = new ArrayList<>(ids.size() + 1);
+        if (continuation && decoder != null) {
+            pieces.add(new byte[] {'a'});
+        }
         for (int id : ids) {
-            if (id < 0 || id >= idToToken.length || idToToken[id] == null || (skipSpecial && special[id])) {
-                continue;
+            if (isDecoded(id, skipSpecial)) {
+                pieces.add(idToToken[id].getBytes(StandardCharsets.UTF_8));
             }
-            pieces.add(idToToken[id].getBytes(StandardCharsets.UTF_8));
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         if (decoder == null) {
             for (int i = 0; i < pieces.size(); i++) {
-                if (i > 0) {
+                if (i > 0 || continuation) {
                     out.write(' ');
                 }
                 out.writeBytes(pieces.get(i));
             }
-        } else {
-            decoder.decode(pieces).forEach(out::writeBytes);
+            return out.toByteArray();
         }
-        return out.toByteArray();
+        decoder.decode(pieces).forEach(out::writeBytes);
+        byte[] all = out.toByteArray();
+        return continuation ? Arrays.copyOfRange(all, 1, all.length) : all;
     }
 
     @Override
@@ -219,13 +251,8 @@ public final class HfTokenizer implements TextTokenizer {
         if (special[id] || decoder == null) {
             return idToToken[id].getBytes(StandardCharsets.UTF_8);
         }
-        // Decoders treat the first token specially (Metaspace drops its leading space): decode after a
-        // neutral "a" and cut it off, so " the" keeps its space.
-        List<byte[]> pieces = decoder.decode(List.of(new byte[] {'a'}, idToToken[id].getBytes(StandardCharsets.UTF_8)));
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        pieces.forEach(out::writeBytes);
-        byte[] all = out.toByteArray();
-        return Arrays.copyOfRange(all, 1, all.length);
+        // As a continuation, so " the" keeps the space a first token would lose.
+        return decodeBytes(List.of(id), false, true);
     }
 
     @Override

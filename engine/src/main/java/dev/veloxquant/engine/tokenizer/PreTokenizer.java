@@ -7,7 +7,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * tokenizer.json "pre_tokenizer": cuts normalized text into words that BPE sees one at a time.
- * {@code firstAtStart} tells whether the first piece begins the input (Metaspace's "first" scheme).
+ * {@code startLimit}: pieces whose offset is below it come from the input's first character (what
+ * Metaspace's "first" scheme looks at); 0 when the text does not begin the input.
  */
 sealed interface PreTokenizer {
 
@@ -15,16 +16,20 @@ sealed interface PreTokenizer {
     Pattern GPT2_PATTERN = OnigurumaRegex.compile(
             "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+");
 
-    List<String> split(List<String> pieces, boolean firstAtStart);
+    /** A piece of text and where it starts in the normalized text it was cut from. */
+    record Piece(String text, int offset) {
+    }
+
+    List<Piece> split(List<Piece> pieces, int startLimit);
 
     record Split(SplitPattern pattern, SplitBehavior behavior, boolean invert) implements PreTokenizer {
-        public List<String> split(List<String> pieces, boolean firstAtStart) {
-            List<String> out = new ArrayList<>();
-            for (String piece : pieces) {
+        public List<Piece> split(List<Piece> pieces, int startLimit) {
+            List<Piece> out = new ArrayList<>();
+            for (Piece piece : pieces) {
                 if (pattern.isEmptyLiteral()) {
                     out.add(piece);
                 } else {
-                    out.addAll(behavior.apply(piece, SplitBehavior.regexSpans(piece, pattern.pattern(), invert)));
+                    out.addAll(behavior.apply(piece, SplitBehavior.regexSpans(piece.text(), pattern.pattern(), invert)));
                 }
             }
             return out;
@@ -32,15 +37,15 @@ sealed interface PreTokenizer {
     }
 
     record ByteLevel(boolean addPrefixSpace, boolean useRegex) implements PreTokenizer {
-        public List<String> split(List<String> pieces, boolean firstAtStart) {
-            List<String> out = new ArrayList<>();
-            for (String piece : pieces) {
-                String p = addPrefixSpace && !piece.startsWith(" ") ? " " + piece : piece;
-                List<String> words = useRegex
-                        ? SplitBehavior.ISOLATED.apply(p, SplitBehavior.regexSpans(p, GPT2_PATTERN, false))
+        public List<Piece> split(List<Piece> pieces, int startLimit) {
+            List<Piece> out = new ArrayList<>();
+            for (Piece piece : pieces) {
+                Piece p = addPrefixSpace && !piece.text().startsWith(" ") ? new Piece(" " + piece.text(), piece.offset()) : piece;
+                List<Piece> words = useRegex
+                        ? SplitBehavior.ISOLATED.apply(p, SplitBehavior.regexSpans(p.text(), GPT2_PATTERN, false))
                         : List.of(p);
-                for (String w : words) {
-                    out.add(ByteLevelAlphabet.encode(w));
+                for (Piece w : words) {
+                    out.add(new Piece(ByteLevelAlphabet.encode(w.text()), w.offset()));
                 }
             }
             return out;
@@ -48,11 +53,11 @@ sealed interface PreTokenizer {
     }
 
     record Digits(boolean individual) implements PreTokenizer {
-        public List<String> split(List<String> pieces, boolean firstAtStart) {
+        public List<Piece> split(List<Piece> pieces, int startLimit) {
             SplitBehavior behavior = individual ? SplitBehavior.ISOLATED : SplitBehavior.CONTIGUOUS;
-            List<String> out = new ArrayList<>();
-            for (String piece : pieces) {
-                out.addAll(behavior.apply(piece, SplitBehavior.charSpans(piece, Digits::isNumeric)));
+            List<Piece> out = new ArrayList<>();
+            for (Piece piece : pieces) {
+                out.addAll(behavior.apply(piece, SplitBehavior.charSpans(piece.text(), Digits::isNumeric)));
             }
             return out;
         }
@@ -66,23 +71,24 @@ sealed interface PreTokenizer {
 
     /** SentencePiece-style: spaces become the replacement (▁), optionally prepended and split before. */
     record Metaspace(int replacement, String prependScheme, boolean split) implements PreTokenizer {
-        public List<String> split(List<String> pieces, boolean firstAtStart) {
+        public List<Piece> split(List<Piece> pieces, int startLimit) {
             String rep = Character.toString(replacement);
-            List<String> out = new ArrayList<>();
-            for (int i = 0; i < pieces.size(); i++) {
-                String p = pieces.get(i).replace(" ", rep);
+            List<Piece> out = new ArrayList<>();
+            for (Piece piece : pieces) {
+                String p = piece.text().replace(" ", rep);
                 boolean prepend = switch (prependScheme) {
                     case "always" -> true;
-                    case "first" -> i == 0 && firstAtStart;
+                    case "first" -> piece.offset() < startLimit;
                     default -> false;
                 };
                 if (prepend && !p.startsWith(rep)) {
                     p = rep + p;
                 }
+                Piece replaced = new Piece(p, piece.offset());
                 if (split) {
-                    out.addAll(SplitBehavior.MERGED_WITH_NEXT.apply(p, SplitBehavior.charSpans(p, cp -> cp == replacement)));
+                    out.addAll(SplitBehavior.MERGED_WITH_NEXT.apply(replaced, SplitBehavior.charSpans(p, cp -> cp == replacement)));
                 } else if (!p.isEmpty()) {
-                    out.add(p);
+                    out.add(replaced);
                 }
             }
             return out;
@@ -91,19 +97,19 @@ sealed interface PreTokenizer {
 
     /** Splits on whitespace, dropping it (WhitespaceSplit). */
     record WhitespaceSplit() implements PreTokenizer {
-        public List<String> split(List<String> pieces, boolean firstAtStart) {
-            List<String> out = new ArrayList<>();
-            for (String piece : pieces) {
-                out.addAll(SplitBehavior.REMOVED.apply(piece, SplitBehavior.charSpans(piece, TokenChars::isWhitespace)));
+        public List<Piece> split(List<Piece> pieces, int startLimit) {
+            List<Piece> out = new ArrayList<>();
+            for (Piece piece : pieces) {
+                out.addAll(SplitBehavior.REMOVED.apply(piece, SplitBehavior.charSpans(piece.text(), TokenChars::isWhitespace)));
             }
             return out;
         }
     }
 
     record Sequence(List<PreTokenizer> steps) implements PreTokenizer {
-        public List<String> split(List<String> pieces, boolean firstAtStart) {
+        public List<Piece> split(List<Piece> pieces, int startLimit) {
             for (PreTokenizer step : steps) {
-                pieces = step.split(pieces, firstAtStart);
+                pieces = step.split(pieces, startLimit);
             }
             return pieces;
         }

@@ -70,8 +70,9 @@ enum SplitBehavior {
         return spans;
     }
 
-    /** Cuts {@code text} by the spans according to this behaviour; empty pieces are dropped. */
-    List<String> apply(String text, List<Span> spans) {
+    /** Cuts a piece by the spans according to this behaviour; empty pieces are dropped. */
+    List<PreTokenizer.Piece> apply(PreTokenizer.Piece piece, List<Span> spans) {
+        String text = piece.text();
         List<int[]> pieces = new ArrayList<>();
         switch (this) {
             case REMOVED -> spans.stream().filter(s -> !s.match()).forEach(s -> pieces.add(new int[] {s.start(), s.end()}));
@@ -111,10 +112,10 @@ enum SplitBehavior {
                 }
             }
         }
-        List<String> out = new ArrayList<>(pieces.size());
+        List<PreTokenizer.Piece> out = new ArrayList<>(pieces.size());
         for (int[] p : pieces) {
             if (p[1] > p[0]) {
-                out.add(text.substring(p[0], p[1]));
+                out.add(new PreTokenizer.Piece(text.substring(p[0], p[1]), piece.offset() + p[0]));
             }
         }
         return out;

@@ -32,8 +32,14 @@ sealed interface TokenDecoder {
         }
     }
 
-    record Replace(SplitPattern pattern, String content) implements TokenDecoder {
+    /** Literal patterns are replaced on the bytes, so a piece holding part of a character stays intact. */
+    record Replace(SplitPattern pattern, String content, boolean literal) implements TokenDecoder {
         public List<byte[]> decode(List<byte[]> pieces) {
+            if (literal) {
+                byte[] from = bytes(pattern.source());
+                byte[] to = bytes(content);
+                return pieces.stream().map(p -> Utf8Bytes.replace(p, from, to)).toList();
+            }
             TextNormalizer.Replace replace = new TextNormalizer.Replace(pattern, content);
             return pieces.stream().map(p -> bytes(replace.normalize(text(p)))).toList();
         }
@@ -66,18 +72,18 @@ sealed interface TokenDecoder {
     /** Removes up to {@code start} leading and {@code stop} trailing {@code content} characters of each piece. */
     record Strip(int content, int start, int stop) implements TokenDecoder {
         public List<byte[]> decode(List<byte[]> pieces) {
+            byte[] c = bytes(Character.toString(content));
             List<byte[]> out = new ArrayList<>(pieces.size());
             for (byte[] piece : pieces) {
-                int[] cps = text(piece).codePoints().toArray();
                 int from = 0;
-                while (from < start && from < cps.length && cps[from] == content) {
-                    from++;
+                for (int i = 0; i < start && Utf8Bytes.startsWith(piece, from, c); i++) {
+                    from += c.length;
                 }
-                int to = cps.length;
-                for (int i = 0; i < stop && to > from && cps[to - 1] == content; i++) {
-                    to--;
+                int to = piece.length;
+                for (int i = 0; i < stop && to - c.length >= from && Utf8Bytes.startsWith(piece, to - c.length, c); i++) {
+                    to -= c.length;
                 }
-                out.add(bytes(new String(cps, from, to - from)));
+                out.add(java.util.Arrays.copyOfRange(piece, from, to));
             }
             return out;
         }
@@ -86,13 +92,15 @@ sealed interface TokenDecoder {
     /** ▁ back to a space; the first piece loses the space its encoder prepended. */
     record Metaspace(int replacement, String prependScheme) implements TokenDecoder {
         public List<byte[]> decode(List<byte[]> pieces) {
+            byte[] rep = bytes(Character.toString(replacement));
+            byte[] space = {' '};
             List<byte[]> out = new ArrayList<>(pieces.size());
             for (int i = 0; i < pieces.size(); i++) {
-                String s = text(pieces.get(i)).replace(Character.toString(replacement), " ");
-                if (i == 0 && !prependScheme.equals("never") && s.startsWith(" ")) {
-                    s = s.substring(1);
+                byte[] p = Utf8Bytes.replace(pieces.get(i), rep, space);
+                if (i == 0 && !prependScheme.equals("never") && p.length > 0 && p[0] == ' ') {
+                    p = java.util.Arrays.copyOfRange(p, 1, p.length);
                 }
-                out.add(bytes(s));
+                out.add(p);
             }
             return out;
         }
@@ -115,7 +123,8 @@ sealed interface TokenDecoder {
         String type = node.path("type").asString("");
         return switch (type) {
             case "ByteLevel" -> new ByteLevel();
-            case "Replace" -> new Replace(SplitPattern.fromJson(node.path("pattern"), "decoder Replace"), node.path("content").asString());
+            case "Replace" -> new Replace(SplitPattern.fromJson(node.path("pattern"), "decoder Replace"), node.path("content").asString(),
+                    node.path("pattern").has("String"));
             case "ByteFallback" -> new ByteFallback();
             case "Fuse" -> new Fuse();
             case "Strip" -> new Strip(node.path("content").asString(" ").codePointAt(0), node.path("start").asInt(0), node.path("stop").asInt(0));

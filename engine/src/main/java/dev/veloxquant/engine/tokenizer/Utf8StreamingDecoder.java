@@ -2,19 +2,19 @@ package dev.veloxquant.engine.tokenizer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
- * Streams decoded text one id at a time, emitting only complete UTF-8. It re-decodes a short window of
- * recent ids (so decoders that treat the first token specially stay consistent) and emits the bytes past
- * what it already gave out, holding back a trailing incomplete character.
+ * Streams decoded text one id at a time, emitting only complete UTF-8. Ids whose text is not complete
+ * yet stay pending and are decoded again with the next id; once the stream has begun, pending ids are
+ * decoded as a continuation (so Metaspace or Strip do not drop a leading space that a full decode keeps).
  */
 final class Utf8StreamingDecoder implements TextTokenizer.StreamingDecoder {
 
     private final HfTokenizer tokenizer;
     private final boolean skipSpecial;
-    private final List<Integer> window = new ArrayList<>();
+    private final List<Integer> pending = new ArrayList<>();
+    private boolean started;
     private int emitted;
 
     Utf8StreamingDecoder(HfTokenizer tokenizer, boolean skipSpecial) {
@@ -24,27 +24,33 @@ final class Utf8StreamingDecoder implements TextTokenizer.StreamingDecoder {
 
     @Override
     public String push(int id) {
-        window.add(id);
-        byte[] bytes = tokenizer.decodeBytes(window, skipSpecial);
+        pending.add(id);
+        byte[] bytes = tokenizer.decodeBytes(pending, skipSpecial, started);
         int from = Math.min(emitted, bytes.length);
         int complete = completeLength(bytes, from);
         String text = new String(bytes, from, complete - from, StandardCharsets.UTF_8);
         emitted = complete;
-        if (complete == bytes.length && window.size() > 1) {
-            window.subList(0, window.size() - 1).clear();
-            emitted = tokenizer.decodeBytes(window, skipSpecial).length;
+        if (complete == bytes.length) {
+            settle();
         }
         return text;
     }
 
     @Override
     public String flush() {
-        byte[] bytes = tokenizer.decodeBytes(window, skipSpecial);
+        byte[] bytes = tokenizer.decodeBytes(pending, skipSpecial, started);
         int from = Math.min(emitted, bytes.length);
-        String text = new String(Arrays.copyOfRange(bytes, from, bytes.length), StandardCharsets.UTF_8);
-        window.clear();
-        emitted = 0;
+        String text = new String(bytes, from, bytes.length - from, StandardCharsets.UTF_8);
+        settle();
         return text;
+    }
+
+    private void settle() {
+        for (int id : pending) {
+            started |= tokenizer.isDecoded(id, skipSpecial);
+        }
+        pending.clear();
+        emitted = 0;
     }
 
     /**

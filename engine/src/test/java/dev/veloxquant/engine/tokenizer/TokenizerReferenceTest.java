@@ -41,9 +41,20 @@ class TokenizerReferenceTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"gpt2", "llama3", "qwen2", "llama2", "metaspace"})
-    void matchesHuggingFaceTokenizers(String style) throws IOException {
+    void matchesHuggingFaceTokenizersOnTrickyStrings(String style) throws IOException {
+        compare(style, "expected");
+    }
+
+    /** 150 random mixes of whitespace, digits, contractions, scripts, emoji and special tokens per style. */
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt2", "llama3", "qwen2", "llama2", "metaspace"})
+    void matchesHuggingFaceTokenizersOnRandomMixes(String style) throws IOException {
+        compare(style, "fuzz");
+    }
+
+    private void compare(String style, String set) throws IOException {
         HfTokenizer tokenizer = HfTokenizer.fromJson(resource(style + ".tokenizer.json"));
-        JsonNode cases = JSON.readTree(resource(style + ".expected.json"));
+        JsonNode cases = JSON.readTree(resource(style + "." + set + ".json"));
         List<String> mismatches = new ArrayList<>();
         for (JsonNode c : cases) {
             String text = c.get("text").asString();
@@ -67,6 +78,7 @@ class TokenizerReferenceTest {
                         + JSON.writeValueAsString(c.get("decoded_skip_special").asString()) + " got " + JSON.writeValueAsString(skipped));
             }
         }
-        assertThat(mismatches).as(style + ": " + cases.size() + " strings").isEmpty();
+        assertThat(cases.size()).isGreaterThan(40);
+        assertThat(mismatches).as(style + " " + set + ": " + cases.size() + " strings").isEmpty();
     }
 }

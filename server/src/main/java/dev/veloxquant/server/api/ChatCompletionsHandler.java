@@ -71,7 +71,8 @@ public class ChatCompletionsHandler {
         long arrival = System.nanoTime();
         return bodies.readJson(request).flatMap(r -> {
             Plan plan = plan(r, models.resolve(r, request.exchange()));
-            Flux<GenerationEvent> events = scheduler.run(new GenerationJob(plan.model(), "chat", plan.choices(), arrival));
+            Flux<GenerationEvent> events = scheduler.run(new GenerationJob(plan.model(), "chat", plan.choices(), arrival))
+                    .takeUntilOther(ClientConnection.closed(request));
             String id = OpenAiFormat.newId("chatcmpl-");
             long created = OpenAiFormat.nowSeconds();
             return plan.params().stream()

@@ -74,7 +74,8 @@ public class CompletionsHandler {
         long arrival = System.nanoTime();
         return bodies.readJson(request).flatMap(r -> {
             Plan plan = plan(r, models.resolve(r, request.exchange()));
-            Flux<GenerationEvent> events = scheduler.run(new GenerationJob(plan.model(), "completions", plan.choices(), arrival));
+            Flux<GenerationEvent> events = scheduler.run(new GenerationJob(plan.model(), "completions", plan.choices(), arrival))
+                    .takeUntilOther(ClientConnection.closed(request));
             String id = OpenAiFormat.newId("cmpl-");
             long created = OpenAiFormat.nowSeconds();
             return plan.params().stream()

@@ -1,5 +1,6 @@
 package dev.veloxquant.server.api;
 
+import dev.veloxquant.server.config.VeloxQuantProperties;
 import dev.veloxquant.server.error.ApiErrors;
 import dev.veloxquant.server.error.ApiException;
 import dev.veloxquant.server.generation.RequestListeners;
@@ -37,10 +38,12 @@ public class OpenAiErrorHandler implements WebExceptionHandler {
 
     private final ApiJson json;
     private final RequestListeners listeners;
+    private final long maxRequestBytes;
 
-    public OpenAiErrorHandler(ApiJson json, RequestListeners listeners) {
+    public OpenAiErrorHandler(ApiJson json, RequestListeners listeners, VeloxQuantProperties props) {
         this.json = json;
         this.listeners = listeners;
+        this.maxRequestBytes = props.limits().maxRequestSize().toBytes();
     }
 
     @Override
@@ -91,7 +94,7 @@ public class OpenAiErrorHandler implements WebExceptionHandler {
             return api;
         }
         if (ex instanceof DataBufferLimitException) {
-            return ApiErrors.tooLarge(-1);
+            return ApiErrors.tooLarge(maxRequestBytes);
         }
         if (ex instanceof MethodNotAllowedException m) {
             HttpHeaders h = new HttpHeaders();

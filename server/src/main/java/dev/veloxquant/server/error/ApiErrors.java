@@ -78,6 +78,14 @@ public final class ApiErrors {
                         + Math.max(1, retryAfter.toSeconds()) + " s.", h);
     }
 
+    public static ApiException kvCacheBudgetFull(Duration retryAfter, long budget) {
+        HttpHeaders h = new HttpHeaders();
+        h.set(HttpHeaders.RETRY_AFTER, Long.toString(Math.max(1, retryAfter.toSeconds())));
+        return new ApiException(HttpStatus.TOO_MANY_REQUESTS, "rate_limit_error", null, "kv_cache_budget_exceeded",
+                "The server's KV-cache budget of " + budget + " bytes is in use. Please retry after "
+                        + Math.max(1, retryAfter.toSeconds()) + " s.", h);
+    }
+
     public static ApiException timeout(Duration limit) {
         return new ApiException(HttpStatus.GATEWAY_TIMEOUT, "timeout_error", null, "request_timeout",
                 "The request did not finish within the server's limit of " + limit.toSeconds() + " s.");

@@ -43,6 +43,7 @@ public class GenerationScheduler implements DisposableBean {
     private final Duration retryAfter;
     private final int threads;
     private final int maxQueue;
+    private final long kvCacheBudget;
     private final AtomicInteger waiting = new AtomicInteger();
     private final AtomicInteger running = new AtomicInteger();
     /** Requests running or waiting; at most threads + maxQueue. */
@@ -55,6 +56,7 @@ public class GenerationScheduler implements DisposableBean {
         this.retryAfter = props.limits().retryAfter();
         this.threads = props.limits().generationThreads();
         this.maxQueue = props.limits().maxQueue();
+        this.kvCacheBudget = props.limits().kvCacheBudget().toBytes();
         // Admission is counted here, not by the executor's queue: a bounded queue would also refuse
         // work in the instant between a worker finishing and it taking the next task.
         AtomicInteger n = new AtomicInteger();
@@ -81,12 +83,21 @@ public class GenerationScheduler implements DisposableBean {
         return maxQueue;
     }
 
+    /** Bytes the live KV caches may hold before new requests are refused. */
+    public long kvCacheBudgetBytes() {
+        return kvCacheBudget;
+    }
+
     /**
      * Runs the job when subscribed. Errors before the first event ({@link ApiException}: 429, 504,
      * invalid KV-cache settings) arrive before any output, so they become proper HTTP statuses.
      */
     public Flux<GenerationEvent> run(GenerationJob job) {
         return Flux.create(sink -> {
+            if (liveCaches.liveBytes() >= kvCacheBudget) {
+                sink.error(ApiErrors.kvCacheBudgetFull(retryAfter, kvCacheBudget));
+                return;
+            }
             if (admitted.incrementAndGet() > threads + maxQueue) {
                 admitted.decrementAndGet();
                 sink.error(ApiErrors.overloaded(retryAfter));

@@ -1,0 +1,160 @@
+package dev.veloxquant.bench;
+
+import dev.veloxquant.cache.KVCache;
+import dev.veloxquant.cache.KVCacheBuilder;
+import dev.veloxquant.cache.KVCacheConfig;
+import dev.veloxquant.cache.KVCacheMethod;
+import dev.veloxquant.cache.ModelGeometry;
+import dev.veloxquant.cache.RopeLayout;
+import dev.veloxquant.cache.RotaryEmbedding;
+import dev.veloxquant.cache.SequenceKVCache;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * Attention time per generated token for one layer (scores + softmax-free value pass over every
+ * KV head, the GQA group's queries together) at several context lengths, CommVQ against fp16 in the
+ * same JVM, on synthetic keys with per-channel structure, in thread CPU time (best of 6 interleaved
+ * rounds). Also the encode cost per token (wall time of the prefill append).
+ *
+ * <p>Usage: {@code CommVQAttentionBench [contexts=512,2048,8192,32768] [kvHeads=2] [heads=6] [headDim=64]
+ * [configs=2x2,1x2]}
+ */
+public final class CommVQAttentionBench {
+    private CommVQAttentionBench() {
+    }
+
+    public static void main(String[] args) {
+        int[] contexts = Arrays.stream(arg(args, 0, "512,2048,8192,32768").split(",")).mapToInt(Integer::parseInt).toArray();
+        int kvHeads = Integer.parseInt(arg(args, 1, "2"));
+        int heads = Integer.parseInt(arg(args, 2, "6"));
+        int headDim = Integer.parseInt(arg(args, 3, "64"));
+        String[] configs = arg(args, 4, "2x2,1x2").split(",");
+        int group = heads / kvHeads;
+        int maxCtx = Arrays.stream(contexts).max().orElseThrow();
+        RotaryEmbedding rope = RotaryEmbedding.standard(headDim, 500000, RopeLayout.HALF);
+        ModelGeometry model = new ModelGeometry("bench", 1, heads, kvHeads, headDim, maxCtx, rope, null);
+
+        Random r = new Random(42);
+        float[] keys = new float[maxCtx * kvHeads * headDim];
+        float[] values = new float[maxCtx * kvHeads * headDim];
+        float[] chMean = new float[kvHeads * headDim];
+        float[] chScale = new float[kvHeads * headDim];
+        for (int i = 0; i < chMean.length; i++) {
+            chMean[i] = (float) r.nextGaussian();
+            chScale[i] = (float) Math.exp(r.nextGaussian() * 0.7);
+        }
+        for (int t = 0; t < maxCtx; t++) {
+            for (int i = 0; i < kvHeads * headDim; i++) {
+                keys[t * kvHeads * headDim + i] = chMean[i] + chScale[i] * (float) r.nextGaussian();
+                values[t * kvHeads * headDim + i] = (float) r.nextGaussian();
+            }
+        }
+        float[] q = new float[heads * headDim];
+        for (int i = 0; i < q.length; i++) {
+            q[i] = (float) r.nextGaussian() * 0.1f;
+        }
+
+        System.out.printf(Locale.ROOT, "# one layer, %d KV heads x %d dims, %d query heads (GQA group %d), %d cores, %s%n",
+                kvHeads, headDim, heads, group, Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version"));
+        System.out.printf(Locale.ROOT, "%-14s %8s %14s %14s %10s %12s %10s%n", "method", "context", "attn us/token",
+                "scores us", "vs fp16", "key bits/el", "encode us/tok");
+        for (int ctx : contexts) {
+            List<String> names = new ArrayList<>();
+            List<SequenceKVCache> caches = new ArrayList<>();
+            List<Double> encodeUs = new ArrayList<>();
+            names.add("fp16");
+            caches.add(null);
+            for (String c : configs) {
+                names.add("commvq " + c);
+                caches.add(null);
+            }
+            for (int m = 0; m < names.size(); m++) {
+                KVCacheConfig cfg = m == 0 ? KVCacheConfig.fp16() : commvq(configs[m - 1]);
+                SequenceKVCache s = KVCacheBuilder.build(model, cfg);
+                boolean pre = s.layer(0).keysBeforeRope();
+                float[] k = pre ? keys : rotated(keys, rope, ctx, kvHeads, headDim);
+                long t0 = System.nanoTime();
+                s.layer(0).append(k, 0, values, 0, ctx);
+                encodeUs.add((System.nanoTime() - t0) / 1e3 / ctx);
+                caches.set(m, s);
+            }
+            double[] attn = new double[names.size()];
+            double[] score = new double[names.size()];
+            float[] w = new float[heads * ctx];
+            Arrays.fill(w, 1f / ctx);
+            float[] out = new float[heads * ctx];
+            float[] acc = new float[heads * headDim];
+            int reps = Math.max(3, 2_000_000 / ctx);
+            // interleave rounds so drift in machine load hits every method alike
+            double[][] bestA = new double[names.size()][1];
+            double[][] bestS = new double[names.size()][1];
+            for (double[] b : bestA) {
+                b[0] = Double.MAX_VALUE;
+            }
+            for (double[] b : bestS) {
+                b[0] = Double.MAX_VALUE;
+            }
+            for (int round = 0; round < 7; round++) {
+                for (int m = 0; m < names.size(); m++) {
+                    KVCache c = caches.get(m).layer(0);
+                    long t0 = cpuNanos();
+                    for (int i = 0; i < reps; i++) {
+                        for (int h = 0; h < kvHeads; h++) {
+                            c.scores(h, q, h * group * headDim, group, ctx, out, h * group * ctx);
+                        }
+                    }
+                    long t1 = cpuNanos();
+                    for (int i = 0; i < reps; i++) {
+                        for (int h = 0; h < kvHeads; h++) {
+                            c.accumulateValues(h, w, h * group * ctx, group, ctx, acc, h * group * headDim);
+                        }
+                    }
+                    long t2 = cpuNanos();
+                    double a = (t2 - t0) / 1e3 / reps;
+                    double s = (t1 - t0) / 1e3 / reps;
+                    if (round > 0) {
+                        bestA[m][0] = Math.min(bestA[m][0], a);
+                        bestS[m][0] = Math.min(bestS[m][0], s);
+                    }
+                }
+            }
+            for (int m = 0; m < names.size(); m++) {
+                attn[m] = bestA[m][0];
+                score[m] = bestS[m][0];
+                var f = caches.get(m).footprint();
+                System.out.printf(Locale.ROOT, "%-14s %8d %14.1f %14.1f %9.2fx %12.3f %10.2f%n", names.get(m), ctx, attn[m], score[m],
+                        attn[0] / attn[m], f.keyBitsPerElement(), encodeUs.get(m));
+                caches.get(m).close();
+            }
+        }
+    }
+
+    /** CPU time of this thread: the machine is shared, wall time would charge us for other processes. */
+    private static long cpuNanos() {
+        return java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+    }
+
+    private static KVCacheConfig commvq(String bxr) {
+        String[] p = bxr.split("x");
+        return KVCacheConfig.of(KVCacheMethod.COMMVQ).withBits(Integer.parseInt(p[0])).withNumResiduals(Integer.parseInt(p[1]));
+    }
+
+    private static float[] rotated(float[] keys, RotaryEmbedding rope, int ctx, int kvHeads, int headDim) {
+        float[] k = Arrays.copyOf(keys, ctx * kvHeads * headDim);
+        for (int t = 0; t < ctx; t++) {
+            for (int h = 0; h < kvHeads; h++) {
+                rope.rotate(k, (t * kvHeads + h) * headDim, t);
+            }
+        }
+        return k;
+    }
+
+    private static String arg(String[] a, int i, String def) {
+        return a.length > i ? a[i] : def;
+    }
+}
