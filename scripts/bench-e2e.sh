@@ -24,9 +24,10 @@ while [[ $# -gt 0 ]]; do
 done
 CP_FILE=bench/target/runtime-classpath.txt
 echo "Building engine + bench..." >&2
-mvn -B -q -ntp -DskipTests package -pl bench -am
-mvn -B -q -ntp dependency:build-classpath -pl bench -Dmdep.includeScope=runtime -Dmdep.outputFile="$PWD/$CP_FILE" >/dev/null
-CP="bench/target/classes:engine/target/classes:cache-core/target/classes:$(cat "$CP_FILE")"
+# One reactor run: the classpath then points at the freshly built module jars (nothing is installed).
+mvn -B -q -ntp -DskipTests package dependency:build-classpath -pl bench -am \
+  -Dmdep.includeScope=runtime -Dmdep.outputFile="$PWD/$CP_FILE" >/dev/null
+CP="bench/target/classes:$(cat "$CP_FILE")"
 LOG=$(mktemp)
 for t in $THREADS; do
   for path in native panama; do

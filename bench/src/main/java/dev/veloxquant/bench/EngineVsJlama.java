@@ -40,6 +40,7 @@ public final class EngineVsJlama {
         int promptTokens = 256;
         int decodeTokens = 128;
         int rounds = 5;
+        int warmup = 3;
         int threads = Runtime.getRuntime().availableProcessors();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -47,6 +48,7 @@ public final class EngineVsJlama {
                 case "--prompt-tokens" -> promptTokens = Integer.parseInt(args[++i]);
                 case "--decode-tokens" -> decodeTokens = Integer.parseInt(args[++i]);
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
@@ -64,8 +66,8 @@ public final class EngineVsJlama {
             Path jlamaDir = jlamaCopy(model);
             AbstractModel jlama = ModelSupport.loadModel(jlamaDir.toFile(), DType.F32, DType.I8);
             try {
-                // Warm-up: JIT both paths before measuring.
-                for (int w = 0; w < 2; w++) {
+                // Warm-up: both engines' Java kernels must be C2-compiled before measuring.
+                for (int w = 0; w < warmup; w++) {
                     runOurs(ours, prompt, decodeTokens);
                     runJlama(jlama, promptText, prompt.length, decodeTokens);
                 }
