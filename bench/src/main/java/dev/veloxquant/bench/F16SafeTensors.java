@@ -47,8 +47,11 @@ public final class F16SafeTensors {
             int width = switch (dtype) {
                 case "F16", "BF16" -> 2;
                 case "F32" -> 4;
-                default -> throw new IOException("tensor " + m.group(1) + ": unsupported dtype " + dtype);
+                default -> 0; // integer tensors (input ids) are not needed here
             };
+            if (width == 0) {
+                continue;
+            }
             float[] data = new float[(end - begin) / width];
             for (int i = 0; i < data.length; i++) {
                 int o = begin + i * width;

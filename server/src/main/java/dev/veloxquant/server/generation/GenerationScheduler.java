@@ -211,6 +211,10 @@ public class GenerationScheduler implements DisposableBean {
                 failure = ApiErrors.invalidKvCache(e);
             } catch (ApiException e) {
                 failure = e;
+            } catch (IllegalArgumentException e) {
+                // The engine's own check of a request value the server let through: still the client's input.
+                log.warn("Engine refused a request on model '{}': {}", model, e.getMessage());
+                failure = ApiErrors.invalid(null, "The engine refused the request: " + e.getMessage());
             } catch (RuntimeException | Error e) {
                 log.error("Generation failed on model '{}'", model, e);
                 failure = ApiErrors.internal("Generation failed: " + e.getClass().getSimpleName()
