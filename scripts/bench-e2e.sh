@@ -24,9 +24,10 @@ while [[ $# -gt 0 ]]; do
 done
 CP_FILE=bench/target/runtime-classpath.txt
 echo "Building engine + bench..." >&2
-mvn -B -q -ntp -DskipTests package -pl bench -am
-mvn -B -q -ntp dependency:build-classpath -pl bench -Dmdep.includeScope=runtime -Dmdep.outputFile="$PWD/$CP_FILE" >/dev/null
-CP="bench/target/classes:engine/target/classes:cache-core/target/classes:$(cat "$CP_FILE")"
+# One reactor run: the classpath then points at the freshly built module jars (nothing is installed).
+mvn -B -q -ntp -DskipTests package dependency:build-classpath -pl bench -am \
+  -Dmdep.includeScope=runtime -Dmdep.outputFile="$PWD/$CP_FILE" >/dev/null
+CP="bench/target/classes:$(cat "$CP_FILE")"
 LOG=$(mktemp)
 for t in $THREADS; do
   for path in native panama; do
@@ -40,11 +41,12 @@ for t in $THREADS; do
   done
 done
 echo
-echo "Summary (tokens/s, medians; ratio = ours / faster Jlama path, from per-round ratios):"
+echo "Summary (tokens/s, medians; each figure from the JVM run against the faster Jlama path for that metric;"
+echo "ratio = median of the per-round ours/Jlama ratios of that run):"
 awk '/^RESULT/ {
   for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
   t = v["threads"]; p = v["jlama"]
-  od[t] = v["ours_decode"]; op[t] = v["ours_prefill"]
+  od[t, p] = v["ours_decode"]; op[t, p] = v["ours_prefill"]
   jd[t, p] = v["jlama_decode"]; jp[t, p] = v["jlama_prefill"]; dr[t, p] = v["decode_ratio"]; pr[t, p] = v["prefill_ratio"]
   seen[t] = 1
 }
@@ -53,7 +55,7 @@ END {
   for (t in seen) {
     bp = (jp[t, "native"] > jp[t, "panama"]) ? "native" : "panama"
     bd = (jd[t, "native"] > jd[t, "panama"]) ? "native" : "panama"
-    printf "%-8s %-12s %-12s %-14s %-14s %-14s %-14s\n", t, op[t], od[t], jp[t, bp] " (" bp ")", jd[t, bd] " (" bd ")", pr[t, bp] "x", dr[t, bd] "x"
+    printf "%-8s %-12s %-12s %-14s %-14s %-14s %-14s\n", t, op[t, bp], od[t, bd], jp[t, bp] " (" bp ")", jd[t, bd] " (" bd ")", pr[t, bp] "x", dr[t, bd] "x"
   }
 }' "$LOG"
 rm -f "$LOG"

@@ -40,6 +40,7 @@ public final class EngineVsJlama {
         int promptTokens = 256;
         int decodeTokens = 128;
         int rounds = 5;
+        int warmup = 3;
         int threads = Runtime.getRuntime().availableProcessors();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -47,6 +48,7 @@ public final class EngineVsJlama {
                 case "--prompt-tokens" -> promptTokens = Integer.parseInt(args[++i]);
                 case "--decode-tokens" -> decodeTokens = Integer.parseInt(args[++i]);
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
@@ -60,12 +62,12 @@ public final class EngineVsJlama {
         PhysicalCoreExecutor.overrideThreadCount(threads);
         try (LanguageModel ours = LanguageModels.load(model, "bench", s -> { }, threads)) {
             int[] prompt = prompt(ours, model, promptTokens);
-            String promptText = ours.tokenizer().decode(prompt, true);
             Path jlamaDir = jlamaCopy(model);
             AbstractModel jlama = ModelSupport.loadModel(jlamaDir.toFile(), DType.F32, DType.I8);
             try {
-                // Warm-up: JIT both paths before measuring.
-                for (int w = 0; w < 2; w++) {
+                String promptText = jlamaPrompt(ours, jlama, prompt);
+                // Warm-up: both engines' Java kernels must be C2-compiled before measuring.
+                for (int w = 0; w < warmup; w++) {
                     runOurs(ours, prompt, decodeTokens);
                     runJlama(jlama, promptText, prompt.length, decodeTokens);
                 }
@@ -130,6 +132,27 @@ public final class EngineVsJlama {
         }
         System.arraycopy(body, 0, ids, k, ids.length - k);
         return ids;
+    }
+
+    /**
+     * The longest prefix of our prompt's text that Jlama's own tokenizer turns into at most as many
+     * tokens (with its BOS) as ours, so both engines prefill about the same number of tokens.
+     */
+    private static String jlamaPrompt(LanguageModel ours, AbstractModel jlama, int[] prompt) {
+        int lo = 1;
+        int hi = prompt.length;
+        String best = ours.tokenizer().decode(Arrays.copyOf(prompt, 1), true);
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            String text = ours.tokenizer().decode(Arrays.copyOf(prompt, mid), true);
+            if (jlama.getTokenizer().encode(text).length + 1 <= prompt.length) {
+                best = text;
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return best;
     }
 
     /** A copy of the model directory whose config names an EOS id the model never reaches, so Jlama runs to the limit. */

@@ -39,6 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
         "veloxquant.limits.max-request-size=64KB",
         "veloxquant.limits.request-timeout=30s",
         "veloxquant.api-keys=",
+        "veloxquant.port-file=target/api-test-server.port",
 })
 @AutoConfigureWebTestClient
 @Import(FakeModelConfig.class)

@@ -194,6 +194,38 @@ class CompletionsApiTest extends ApiTestBase {
     }
 
     @Test
+    void switchingKvCacheMethodPerRequestShowsInUsage() {
+        String prompt = "a".repeat(200);
+        java.util.Map<String, JsonNode> byMethod = new java.util.LinkedHashMap<>();
+        for (String method : List.of("fp16", "int8", "int4", "int2", "commvq", "turboquant")) {
+            JsonNode kv = postOk("/v1/completions", "{\"model\":\"fake-a\",\"prompt\":\"" + prompt
+                    + "\",\"max_tokens\":8,\"temperature\":0,\"kv_cache\":{\"method\":\"" + method + "\"}}")
+                    .get("usage").get("kv_cache");
+            assertThat(kv.get("method").stringValue()).isEqualTo(method);
+            assertThat(lastRequest().kvCache().method()).isEqualTo(KVCacheMethod.parse(method));
+            assertThat(kv.get("tokens").intValue()).isEqualTo(209);
+            assertThat(kv.get("fp16_bytes").longValue()).isEqualTo(209L * 2 * 2 * 16 * 4);
+            assertThat(kv.get("saved_bytes").longValue())
+                    .isEqualTo(kv.get("fp16_bytes").longValue() - kv.get("bytes").longValue());
+            byMethod.put(method, kv);
+        }
+        assertThat(byMethod.get("fp16").get("compression_ratio").doubleValue()).isEqualTo(1.0);
+        for (String m : List.of("int8", "int4", "int2", "commvq", "turboquant")) {
+            assertThat(byMethod.get(m).get("compression_ratio").doubleValue()).as(m).isGreaterThan(1.0);
+            assertThat(byMethod.get(m).get("key_bits_per_element").doubleValue()).as(m).isLessThan(16.0);
+        }
+        // fewer bits, fewer bytes
+        assertThat(byMethod.get("int2").get("bytes").longValue()).isLessThan(byMethod.get("int4").get("bytes").longValue());
+        assertThat(byMethod.get("int4").get("bytes").longValue()).isLessThan(byMethod.get("int8").get("bytes").longValue());
+        JsonNode commvq1 = postOk("/v1/completions", "{\"model\":\"fake-a\",\"prompt\":\"" + prompt
+                + "\",\"max_tokens\":8,\"temperature\":0,\"kv_cache\":{\"method\":\"commvq\",\"bits\":1,\"num_residuals\":1}}")
+                .get("usage").get("kv_cache");
+        assertThat(commvq1.get("bits").intValue()).isEqualTo(1);
+        assertThat(commvq1.get("num_residuals").intValue()).isEqualTo(1);
+        assertThat(commvq1.get("bytes").longValue()).isLessThan(byMethod.get("commvq").get("bytes").longValue());
+    }
+
+    @Test
     void kvCacheAsMethodName() {
         postOk("/v1/completions", """
                 {"model":"fake-a","prompt":"x","max_tokens":1,"kv_cache":"fp16"}""");

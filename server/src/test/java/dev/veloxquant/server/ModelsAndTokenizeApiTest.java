@@ -76,6 +76,12 @@ class ModelsAndTokenizeApiTest extends ApiTestBase {
     }
 
     @Test
+    void portFileNamesTheListeningPort() throws Exception {
+        assertThat(java.nio.file.Files.readString(java.nio.file.Path.of("target/api-test-server.port")))
+                .isEqualTo(Integer.toString(port));
+    }
+
+    @Test
     void healthLivenessAndReadinessAreUpOnceModelsLoaded() {
         client.get().uri("/actuator/health/liveness").exchange().expectStatus().isOk()
                 .expectBody().jsonPath("$.status").isEqualTo("UP");

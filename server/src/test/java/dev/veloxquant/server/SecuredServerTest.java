@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
         "veloxquant.models[0].path=unused",
         "veloxquant.api-keys=sk-first-key, sk-second-key",
         "veloxquant.limits.request-timeout=700ms",
-        "veloxquant.limits.kv-cache-budget=2KB",
+        "veloxquant.kv-cache.budget-bytes=2KB",
 })
 @AutoConfigureWebTestClient
 @Import(FakeModelConfig.class)
@@ -82,7 +82,7 @@ class SecuredServerTest {
         var slow = org.springframework.web.reactive.function.client.WebClient.create("http://localhost:" + port)
                 .post().uri("/v1/completions").header("Authorization", "Bearer sk-first-key")
                 .contentType(MediaType.APPLICATION_JSON)
-                .bodyValue("{\"model\":\"fake-a\",\"prompt\":\"[slow]\",\"max_tokens\":30}")
+                .bodyValue("{\"model\":\"fake-a\",\"prompt\":\"[slow]\",\"max_tokens\":12}")
                 .exchangeToMono(r -> r.releaseBody().thenReturn(r.statusCode().value())).toFuture();
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (liveCaches.liveBytes() < 2048 && System.nanoTime() < deadline) {

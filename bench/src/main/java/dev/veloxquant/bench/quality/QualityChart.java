@@ -27,7 +27,7 @@ final class QualityChart {
     }
 
     static void write(List<QualityRow> rows, String title, Path png) throws IOException {
-        int w = 960, h = 600, left = 90, right = 30, top = 60, bottom = 70;
+        int w = 960, h = 600, left = 100, right = 30, top = 60, bottom = 70;
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
@@ -50,7 +50,8 @@ final class QualityChart {
             g.setColor(new Color(0xe0e0e0));
             g.drawLine(left, y, left + pw, y);
             g.setColor(Color.DARK_GRAY);
-            g.drawString(formatPct(Math.pow(10, e)), 10, y + 4);
+            String tick = formatPct(Math.pow(10, e));
+            g.drawString(tick, left - 8 - g.getFontMetrics().stringWidth(tick), y + 4);
         }
         for (int x = (int) xMin; x <= xMax; x++) {
             int px = left + (int) ((x - xMin) / (xMax - xMin) * pw);
@@ -66,9 +67,10 @@ final class QualityChart {
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
         g.drawString("key bits per element (incl. scales, norms, fp16 window)", left + pw / 2 - 170, h - 25);
         g.rotate(-Math.PI / 2);
-        g.drawString("perplexity increase over fp16 (%, log scale)", -top - ph / 2 - 140, 22);
+        g.drawString("perplexity increase over fp16 (%, log scale)", -top - ph / 2 - 140, 18);
         g.rotate(Math.PI / 2);
         g.setStroke(new BasicStroke(1.5f));
+        int n = 0;
         for (QualityRow r : rows) {
             if (r.method().equals("fp16")) {
                 continue;
@@ -81,7 +83,9 @@ final class QualityChart {
             g.fillOval(px - 5, py - 5, 10, 10);
             g.setColor(c.darker());
             g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-            g.drawString(r.label() + String.format(" (%+.3f%%)", r.perplexityIncreasePct()), px + 8, py - 6);
+            // Alternate labels above and below their points: settings of equal bits would overprint.
+            int dy = (n++ % 2 == 0) ? -6 : 14;
+            g.drawString(r.label() + String.format(" (%+.3f%%)", r.perplexityIncreasePct()), px + 8, py + dy);
         }
         g.dispose();
         ImageIO.write(img, "png", png.toFile());

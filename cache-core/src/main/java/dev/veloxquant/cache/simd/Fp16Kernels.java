@@ -1,6 +1,8 @@
 package dev.veloxquant.cache.simd;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -17,7 +19,7 @@ public final class Fp16Kernels {
      */
     public static void scores(short[] k, int kOff, int tokens, int headDim, float[] q, int qOff, int nq,
                               float[] out, int outOff, int outStride) {
-        if (Simd.enabled() && headDim % Simd.L == 0) {
+        if (Simd.narrowEnabled() && headDim % Simd.L == 0) {
             scoresVector(k, kOff, tokens, headDim, q, qOff, nq, out, outOff, outStride);
         } else {
             scoresScalar(k, kOff, tokens, headDim, q, qOff, nq, out, outOff, outStride);
@@ -56,7 +58,12 @@ public final class Fp16Kernels {
                 FloatVector a2 = a0;
                 FloatVector a3 = a0;
                 for (int d = 0; d < headDim; d += lanes) {
-                    FloatVector kv = Simd.halfToFloat(k, kb + d);
+                    // half to float, inline: C2 may refuse to inline a compiled helper and would box the vector
+                    IntVector kvh = (IntVector) ShortVector.fromArray(Simd.S, k, kb + d).convertShape(VectorOperators.S2I, Simd.I, 0);
+                    IntVector kve = kvh.and(0x7FFF);
+                    FloatVector kv = kve.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                            .or(kvh.and(0x8000).lanewise(VectorOperators.LSHL, 16))
+                            .lanewise(VectorOperators.OR, 0x7F800000, kve.compare(VectorOperators.GE, 0x7C00)).reinterpretAsFloats();
                     a0 = kv.fma(FloatVector.fromArray(Simd.F, q, q0 + d), a0);
                     if (m > 1) {
                         a1 = kv.fma(FloatVector.fromArray(Simd.F, q, q1 + d), a1);
@@ -88,7 +95,7 @@ public final class Fp16Kernels {
      */
     public static void accumulate(short[] v, int vOff, int tokens, int headDim, float[] w, int wOff, int wStride,
                                   int nq, float[] acc, int accOff) {
-        if (Simd.enabled() && headDim % Simd.L == 0) {
+        if (Simd.narrowEnabled() && headDim % Simd.L == 0) {
             accumulateVector(v, vOff, tokens, headDim, w, wOff, wStride, nq, acc, accOff);
         } else {
             accumulateScalar(v, vOff, tokens, headDim, w, wOff, wStride, nq, acc, accOff);
@@ -125,7 +132,12 @@ public final class Fp16Kernels {
                 FloatVector a2 = m > 2 ? FloatVector.fromArray(Simd.F, acc, ab + 2 * headDim + d) : a0;
                 FloatVector a3 = m > 3 ? FloatVector.fromArray(Simd.F, acc, ab + 3 * headDim + d) : a0;
                 for (int t = tb; t < tEnd; t++) {
-                    FloatVector vv = Simd.halfToFloat(v, vOff + t * headDim + d);
+                    // half to float, inline: C2 may refuse to inline a compiled helper and would box the vector
+                    IntVector vvh = (IntVector) ShortVector.fromArray(Simd.S, v, vOff + t * headDim + d).convertShape(VectorOperators.S2I, Simd.I, 0);
+                    IntVector vve = vvh.and(0x7FFF);
+                    FloatVector vv = vve.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                            .or(vvh.and(0x8000).lanewise(VectorOperators.LSHL, 16))
+                            .lanewise(VectorOperators.OR, 0x7F800000, vve.compare(VectorOperators.GE, 0x7C00)).reinterpretAsFloats();
                     a0 = vv.fma(FloatVector.broadcast(Simd.F, w[w0 + t]), a0);
                     if (m > 1) {
                         a1 = vv.fma(FloatVector.broadcast(Simd.F, w[w0 + wStride + t]), a1);

@@ -1,5 +1,6 @@
 package dev.veloxquant.cache.simd;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -21,7 +22,7 @@ public final class LookupKernels {
 
     private static boolean planarFast(int dim, int bits) {
         int rb = PackedCodes.rowBytes(dim, bits);
-        return PackedCodes.isPlanar(bits) && rb % Simd.L == 0 && (1 << bits) <= Simd.L && dim % Simd.L == 0;
+        return Simd.NARROW_OK && PackedCodes.isPlanar(bits) && rb % Simd.L == 0 && (1 << bits) <= Simd.L && dim % Simd.L == 0;
     }
 
     static void decodeRow(byte[] codes, int off, int stages, int bits, int dim, float[] tables, float a, float[] row) {
@@ -35,14 +36,7 @@ public final class LookupKernels {
         }
     }
 
-    private static FloatVector lookup(IntVector raw, int shift, int mask, IntVector table) {
-        return raw.lanewise(VectorOperators.LSHR, shift).and(mask).selectFrom(table).reinterpretAsFloats();
-    }
 
-    private static IntVector table(float[] tables, int s) {
-        // levels beyond 2^bits are never selected; a short species (L = 8) only sees the first 8
-        return FloatVector.fromArray(Simd.F, tables, s * TABLE_STRIDE).reinterpretAsInts();
-    }
 
     /** Adds {@code sum_t w[qi][t] * alpha_t * decoded_t} into {@code acc[accOff + qi*dim ..]}. */
     public static void accumulate(byte[] codes, int rowOff, int stages, int bits, int dim, float[] tables,
@@ -58,10 +52,10 @@ public final class LookupKernels {
         final int per = 8 / bits;
         final int mask = (1 << bits) - 1;
         final int block = 128;
-        IntVector t0 = table(tables, 0);
-        IntVector t1 = stages > 1 ? table(tables, 1) : t0;
-        IntVector t2 = stages > 2 ? table(tables, 2) : t0;
-        IntVector t3 = stages > 3 ? table(tables, 3) : t0;
+        IntVector t0 = FloatVector.fromArray(Simd.F, tables, 0 * TABLE_STRIDE).reinterpretAsInts();
+        IntVector t1 = stages > 1 ? FloatVector.fromArray(Simd.F, tables, 1 * TABLE_STRIDE).reinterpretAsInts() : t0;
+        IntVector t2 = stages > 2 ? FloatVector.fromArray(Simd.F, tables, 2 * TABLE_STRIDE).reinterpretAsInts() : t0;
+        IntVector t3 = stages > 3 ? FloatVector.fromArray(Simd.F, tables, 3 * TABLE_STRIDE).reinterpretAsInts() : t0;
         float[] ws = new float[4 * block];
         for (int qb = 0; qb < nq; qb += 4) {
             int m = Math.min(4, nq - qb);
@@ -84,13 +78,13 @@ public final class LookupKernels {
                         FloatVector a3 = m > 3 ? FloatVector.fromArray(Simd.F, acc, ab + 3 * dim + d) : a0;
                         int ro = rowOff + tb * stride + j;
                         for (int t = 0; t < n; t++, ro += stride) {
-                            FloatVector v = lookup(Simd.loadBytesAsInts(codes, ro), sh, mask, t0);
+                            FloatVector v = ((IntVector) ByteVector.fromArray(Simd.B, codes, ro).convertShape(VectorOperators.B2I, Simd.I, 0)).lanewise(VectorOperators.LSHR, sh).and(mask).selectFrom(t0).reinterpretAsFloats();
                             if (stages > 1) {
-                                v = v.add(lookup(Simd.loadBytesAsInts(codes, ro + rb), sh, mask, t1));
+                                v = v.add(((IntVector) ByteVector.fromArray(Simd.B, codes, ro + rb).convertShape(VectorOperators.B2I, Simd.I, 0)).lanewise(VectorOperators.LSHR, sh).and(mask).selectFrom(t1).reinterpretAsFloats());
                                 if (stages > 2) {
-                                    v = v.add(lookup(Simd.loadBytesAsInts(codes, ro + 2 * rb), sh, mask, t2));
+                                    v = v.add(((IntVector) ByteVector.fromArray(Simd.B, codes, ro + 2 * rb).convertShape(VectorOperators.B2I, Simd.I, 0)).lanewise(VectorOperators.LSHR, sh).and(mask).selectFrom(t2).reinterpretAsFloats());
                                     if (stages > 3) {
-                                        v = v.add(lookup(Simd.loadBytesAsInts(codes, ro + 3 * rb), sh, mask, t3));
+                                        v = v.add(((IntVector) ByteVector.fromArray(Simd.B, codes, ro + 3 * rb).convertShape(VectorOperators.B2I, Simd.I, 0)).lanewise(VectorOperators.LSHR, sh).and(mask).selectFrom(t3).reinterpretAsFloats());
                                     }
                                 }
                             }
@@ -145,7 +139,7 @@ public final class LookupKernels {
     public static void blockScores(byte[] codes, int base, int stages, int bits, int dim, float[] tables,
                                    short[] alpha, int tokens, float[] qr, int qOff, int nq,
                                    float[] out, int outOff, int outStride) {
-        if (!Simd.enabled() || Simd.L != StageBlockCodes.BLOCK || (1 << bits) > Simd.L || !PackedCodes.isPlanar(bits)) {
+        if (!Simd.narrowEnabled() || StageBlockCodes.BLOCK % Simd.L != 0 || (1 << bits) > Simd.L || !PackedCodes.isPlanar(bits)) {
             blockScoresScalar(codes, base, stages, bits, dim, tables, alpha, tokens, qr, qOff, nq, out, outOff, outStride);
             return;
         }
@@ -154,28 +148,24 @@ public final class LookupKernels {
         final int per = 8 / bits;
         final int mask = (1 << bits) - 1;
         final int chunks = dim / per;
-        IntVector t0 = table(tables, 0);
-        IntVector t1 = stages > 1 ? table(tables, 1) : t0;
-        IntVector t2 = stages > 2 ? table(tables, 2) : t0;
-        IntVector t3 = stages > 3 ? table(tables, 3) : t0;
+        IntVector t0 = FloatVector.fromArray(Simd.F, tables, 0 * TABLE_STRIDE).reinterpretAsInts();
+        IntVector t1 = stages > 1 ? FloatVector.fromArray(Simd.F, tables, 1 * TABLE_STRIDE).reinterpretAsInts() : t0;
+        IntVector t2 = stages > 2 ? FloatVector.fromArray(Simd.F, tables, 2 * TABLE_STRIDE).reinterpretAsInts() : t0;
+        IntVector t3 = stages > 3 ? FloatVector.fromArray(Simd.F, tables, 3 * TABLE_STRIDE).reinterpretAsInts() : t0;
         int[] p0 = new int[stages];
         for (int s = 0; s < stages; s++) {
             p0[s] = StageBlockCodes.planeOffset(dim, bits, s, 0);
         }
         float[] alphaPart = new float[lanes];
         for (int tb = 0; tb < tokens; tb += lanes) {
-            int bo = base + (tb / lanes) * blockBytes;
+            int bo = base + (tb / StageBlockCodes.BLOCK) * blockBytes + tb % StageBlockCodes.BLOCK;
             int n = Math.min(lanes, tokens - tb);
             FloatVector av;
-            if (n == lanes) {
-                av = Simd.halfToFloat(alpha, tb);
-            } else {
-                java.util.Arrays.fill(alphaPart, 0f);
-                for (int i = 0; i < n; i++) {
-                    alphaPart[i] = Float.float16ToFloat(alpha[tb + i]);
-                }
-                av = FloatVector.fromArray(Simd.F, alphaPart, 0);
+            java.util.Arrays.fill(alphaPart, 0f);
+            for (int i = 0; i < n; i++) {
+                alphaPart[i] = Float.float16ToFloat(alpha[tb + i]);
             }
+            av = FloatVector.fromArray(Simd.F, alphaPart, 0);
             for (int qb = 0; qb < nq; qb += 4) {
                 int m = Math.min(4, nq - qb);
                 int q0 = qOff + qb * dim;
@@ -187,20 +177,20 @@ public final class LookupKernels {
                 FloatVector a2 = a0;
                 FloatVector a3 = a0;
                 for (int c = 0; c < chunks; c++) {
-                    int co = bo + c * lanes;
-                    IntVector r0 = Simd.loadBytesAsInts(codes, co + p0[0]);
-                    IntVector r1 = stages > 1 ? Simd.loadBytesAsInts(codes, co + p0[1]) : r0;
-                    IntVector r2 = stages > 2 ? Simd.loadBytesAsInts(codes, co + p0[2]) : r0;
-                    IntVector r3 = stages > 3 ? Simd.loadBytesAsInts(codes, co + p0[3]) : r0;
+                    int co = bo + c * StageBlockCodes.BLOCK;
+                    IntVector r0 = ((IntVector) ByteVector.fromArray(Simd.B, codes, co + p0[0]).convertShape(VectorOperators.B2I, Simd.I, 0));
+                    IntVector r1 = stages > 1 ? ((IntVector) ByteVector.fromArray(Simd.B, codes, co + p0[1]).convertShape(VectorOperators.B2I, Simd.I, 0)) : r0;
+                    IntVector r2 = stages > 2 ? ((IntVector) ByteVector.fromArray(Simd.B, codes, co + p0[2]).convertShape(VectorOperators.B2I, Simd.I, 0)) : r0;
+                    IntVector r3 = stages > 3 ? ((IntVector) ByteVector.fromArray(Simd.B, codes, co + p0[3]).convertShape(VectorOperators.B2I, Simd.I, 0)) : r0;
                     for (int k = 0; k < per; k++) {
                         int sh = k * bits;
-                        FloatVector v = lookup(r0, sh, mask, t0);
+                        FloatVector v = r0.lanewise(VectorOperators.LSHR, sh).and(mask).selectFrom(t0).reinterpretAsFloats();
                         if (stages > 1) {
-                            v = v.add(lookup(r1, sh, mask, t1));
+                            v = v.add(r1.lanewise(VectorOperators.LSHR, sh).and(mask).selectFrom(t1).reinterpretAsFloats());
                             if (stages > 2) {
-                                v = v.add(lookup(r2, sh, mask, t2));
+                                v = v.add(r2.lanewise(VectorOperators.LSHR, sh).and(mask).selectFrom(t2).reinterpretAsFloats());
                                 if (stages > 3) {
-                                    v = v.add(lookup(r3, sh, mask, t3));
+                                    v = v.add(r3.lanewise(VectorOperators.LSHR, sh).and(mask).selectFrom(t3).reinterpretAsFloats());
                                 }
                             }
                         }

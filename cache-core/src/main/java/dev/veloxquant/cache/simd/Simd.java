@@ -21,10 +21,16 @@ public final class Simd {
     public static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     public static final int L = F.length();
     public static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
-    /** L bytes: one load gives L codes per plane after widening to ints. */
-    public static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
-    /** L halves. */
-    public static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    /**
+     * Whether the byte and half kernels can run: L bytes and L halves must form a vector shape (at
+     * least 64 bits), which needs L >= 8 (AVX2, AVX-512). With 128-bit vectors (L = 4, NEON) the
+     * scalar references are used instead.
+     */
+    public static final boolean NARROW_OK = L >= 8;
+    /** L bytes: one load gives L codes per plane after widening to ints; null when !NARROW_OK. */
+    public static final VectorSpecies<Byte> B = NARROW_OK ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+    /** L halves; null when !NARROW_OK. */
+    public static final VectorSpecies<Short> S = NARROW_OK ? VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16)) : null;
 
     private static volatile boolean enabled = !"false".equalsIgnoreCase(System.getProperty("veloxquant.simd", "true"));
 
@@ -32,10 +38,22 @@ public final class Simd {
         return enabled;
     }
 
+    /** Fast paths that load bytes or halves: enabled and the vector shape allows it. */
+    public static boolean narrowEnabled() {
+        return enabled && NARROW_OK;
+    }
+
     /** For benchmarks and tests that compare both paths in one JVM. */
     public static void setEnabled(boolean on) {
         enabled = on;
     }
+
+    /*
+     * The two helpers below are for tests and cold paths. Hot kernels spell the expressions out:
+     * once a helper that returns a vector has been compiled on its own (it gets hot early), C2 may
+     * refuse to inline it into a kernel compiled later, and every call then boxes a vector, which
+     * made kernels several times slower depending on which method ran first.
+     */
 
     /** L bytes from {@code off} widened to int lanes (sign-extended; callers mask). */
     static IntVector loadBytesAsInts(byte[] a, int off) {

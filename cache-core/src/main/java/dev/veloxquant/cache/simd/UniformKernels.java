@@ -1,5 +1,6 @@
 package dev.veloxquant.cache.simd;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -28,26 +29,32 @@ public final class UniformKernels {
                                  short[] scale, short[] zero, int sOff, float[] q, int qOff, int nq,
                                  float[] out, int outOff, int outStride) {
         int tb = TokenBlockCodes.subBlock(groupSize);
-        if (!Simd.enabled() || tb != Simd.L || headDim % Simd.L != 0) {
+        if (!Simd.narrowEnabled() || tb % Simd.L != 0 || headDim % Simd.L != 0) {
             keyScoresScalar(codes, codesOff, headDim, bits, groupSize, tokens, scale, zero, sOff, q, qOff, nq, out, outOff, outStride);
             return;
         }
         int groupBytes = TokenBlockCodes.bytes(groupSize, headDim, bits);
         float[] qs = new float[nq * headDim];
         float[] qz = new float[nq];
+        float[] sf = new float[headDim];
+        float[] zf = new float[headDim];
         for (int t0 = 0; t0 < tokens; t0 += groupSize) {
             int n = Math.min(groupSize, tokens - t0);
             int so = sOff + (t0 / groupSize) * headDim;
+            for (int d = 0; d < headDim; d++) {
+                sf[d] = Float.float16ToFloat(scale[so + d]);
+                zf[d] = Float.float16ToFloat(zero[so + d]);
+            }
             for (int qi = 0; qi < nq; qi++) {
                 FloatVector z = FloatVector.zero(Simd.F);
                 for (int d = 0; d < headDim; d += Simd.L) {
                     FloatVector qv = FloatVector.fromArray(Simd.F, q, qOff + qi * headDim + d);
-                    qv.mul(Simd.halfToFloat(scale, so + d)).intoArray(qs, qi * headDim + d);
-                    z = qv.fma(Simd.halfToFloat(zero, so + d), z);
+                    qv.mul(FloatVector.fromArray(Simd.F, sf, d)).intoArray(qs, qi * headDim + d);
+                    z = qv.fma(FloatVector.fromArray(Simd.F, zf, d), z);
                 }
                 qz[qi] = z.reduceLanes(VectorOperators.ADD);
             }
-            foldedGroupScores(codes, codesOff + (t0 / groupSize) * groupBytes, headDim, bits, n, qs, qz, nq,
+            foldedGroupScores(codes, codesOff + (t0 / groupSize) * groupBytes, tb, headDim, bits, n, qs, qz, nq,
                     out, outOff + t0, outStride);
         }
     }
@@ -73,8 +80,11 @@ public final class UniformKernels {
         }
     }
 
-    /** One group: per sub-block of 16 tokens, lanes are tokens; each channel adds (q⊙s)_d * codes_d. */
-    private static void foldedGroupScores(byte[] codes, int groupOff, int headDim, int bits, int tokens,
+    /**
+     * One group: L tokens at a time (lanes are tokens, L divides the sub-block tb); each channel adds
+     * (q⊙s)_d * codes_d.
+     */
+    private static void foldedGroupScores(byte[] codes, int groupOff, int tb, int headDim, int bits, int tokens,
                                           float[] qs, float[] qz, int nq, float[] out, int outOff, int outStride) {
         final int lanes = Simd.L;
         final int per = 8 / bits;
@@ -87,13 +97,13 @@ public final class UniformKernels {
             int q2 = q1 + headDim;
             int q3 = q2 + headDim;
             for (int t0 = 0; t0 < tokens; t0 += lanes) {
-                int bo = groupOff + (t0 / lanes) * chunks * lanes;
+                int bo = groupOff + (t0 / tb) * chunks * tb + t0 % tb;
                 FloatVector a0 = FloatVector.broadcast(Simd.F, qz[qb]);
                 FloatVector a1 = m > 1 ? FloatVector.broadcast(Simd.F, qz[qb + 1]) : a0;
                 FloatVector a2 = m > 2 ? FloatVector.broadcast(Simd.F, qz[qb + 2]) : a0;
                 FloatVector a3 = m > 3 ? FloatVector.broadcast(Simd.F, qz[qb + 3]) : a0;
                 for (int c = 0; c < chunks; c++) {
-                    IntVector raw = Simd.loadBytesAsInts(codes, bo + c * lanes);
+                    IntVector raw = ((IntVector) ByteVector.fromArray(Simd.B, codes, bo + c * tb).convertShape(VectorOperators.B2I, Simd.I, 0));
                     for (int k = 0; k < per; k++) {
                         FloatVector cv = (k == 0 && bits == 8 ? raw.and(mask) : raw.lanewise(VectorOperators.LSHR, k * bits).and(mask))
                                 .convert(VectorOperators.I2F, 0).reinterpretAsFloats();
@@ -149,7 +159,7 @@ public final class UniformKernels {
                                        short[][] scale, short[][] zero, int tOff, int tokens,
                                        float[] w, int wOff, int wStride, int nq, float[] acc, int accOff) {
         int rb = PackedCodes.rowBytes(headDim, bits);
-        if (!Simd.enabled() || !PackedCodes.isPlanar(bits) || rb % Simd.L != 0 || cg % Simd.L != 0) {
+        if (!Simd.narrowEnabled() || !PackedCodes.isPlanar(bits) || rb % Simd.L != 0 || cg % Simd.L != 0) {
             valueAccumulateScalar(codes, rowOff, headDim, bits, cg, scale, zero, tOff, tokens, w, wOff, wStride, nq, acc, accOff);
             return;
         }
@@ -160,6 +170,8 @@ public final class UniformKernels {
         // per block of tokens: w_t * s_tg for each query and group; the zero terms sum to one number per group
         float[] ws = new float[4 * groups * BLOCK];
         float[] zsum = new float[nq * groups];
+        float[] sf = new float[BLOCK];
+        float[] zf = new float[BLOCK];
         for (int qb = 0; qb < nq; qb += 4) {
             int m = Math.min(4, nq - qb);
             int ab = accOff + qb * headDim;
@@ -169,19 +181,23 @@ public final class UniformKernels {
                 for (int g = 0; g < groups; g++) {
                     short[] sg = scale[g];
                     short[] zg = zero[g];
+                    for (int t = 0; t < n; t++) {
+                        sf[t] = Float.float16ToFloat(sg[tOff + tb + t]);
+                        zf[t] = Float.float16ToFloat(zg[tOff + tb + t]);
+                    }
                     for (int i = 0; i < m; i++) {
                         int wb = wOff + (qb + i) * wStride + tb;
                         int dst = (i * groups + g) * BLOCK;
                         FloatVector zacc = FloatVector.zero(Simd.F);
                         for (int t = 0; t < full; t += lanes) {
                             FloatVector wv = FloatVector.fromArray(Simd.F, w, wb + t);
-                            wv.mul(Simd.halfToFloat(sg, tOff + tb + t)).intoArray(ws, dst + t);
-                            zacc = wv.fma(Simd.halfToFloat(zg, tOff + tb + t), zacc);
+                            wv.mul(FloatVector.fromArray(Simd.F, sf, t)).intoArray(ws, dst + t);
+                            zacc = wv.fma(FloatVector.fromArray(Simd.F, zf, t), zacc);
                         }
                         float z = zacc.reduceLanes(VectorOperators.ADD);
                         for (int t = full; t < n; t++) {
-                            ws[dst + t] = w[wb + t] * Float.float16ToFloat(sg[tOff + tb + t]);
-                            z += w[wb + t] * Float.float16ToFloat(zg[tOff + tb + t]);
+                            ws[dst + t] = w[wb + t] * sf[t];
+                            z += w[wb + t] * zf[t];
                         }
                         zsum[(qb + i) * groups + g] += z;
                     }
@@ -200,7 +216,7 @@ public final class UniformKernels {
                         FloatVector a3 = m > 3 ? FloatVector.fromArray(Simd.F, acc, ab + 3 * headDim + d) : a0;
                         int ro = rowOff + tb * rb + j;
                         for (int t = 0; t < n; t++, ro += rb) {
-                            FloatVector c = Simd.loadBytesAsInts(codes, ro).lanewise(VectorOperators.LSHR, k * bits).and(mask)
+                            FloatVector c = ((IntVector) ByteVector.fromArray(Simd.B, codes, ro).convertShape(VectorOperators.B2I, Simd.I, 0)).lanewise(VectorOperators.LSHR, k * bits).and(mask)
                                     .convert(VectorOperators.I2F, 0).reinterpretAsFloats();
                             a0 = c.fma(FloatVector.broadcast(Simd.F, ws[w0 + t]), a0);
                             if (m > 1) {

@@ -3,7 +3,6 @@ package dev.veloxquant.cache.turboquant;
 import dev.veloxquant.cache.CacheFootprint;
 import dev.veloxquant.cache.KVCache;
 import dev.veloxquant.cache.simd.LookupKernels;
-import dev.veloxquant.cache.simd.PackedCodes;
 import dev.veloxquant.cache.simd.StageBlockCodes;
 import dev.veloxquant.cache.store.Fp16Rows;
 
@@ -126,19 +125,17 @@ public final class TurboQuantKVCache implements KVCache {
     /** Keys are coded into 16-token blocks ({@link StageBlockCodes}) for the lane-per-token score kernel. */
     private void codeKey(int h, int t, float[] src, int off, float[] rotated) {
         rotations[h].rotate(src, off, rotated, 0);
-        int rb = keyCodec.rowBytes();
-        byte[] row = new byte[rb];
-        short alpha = keyCodec.encode(rotated, 0, row, 0);
         int bits = keyCodec.bits();
         int stages = keyCodec.stages();
+        int[] code = new int[stages * headDim];
+        short alpha = keyCodec.encodeCodes(rotated, 0, code);
         int blockBytes = StageBlockCodes.blockBytes(headDim, bits, stages);
         keyCodes[h] = grow(keyCodes[h], (t / StageBlockCodes.BLOCK + 1) * blockBytes);
         keyScale[h] = grow(keyScale[h], t + 1);
         keyScale[h][t] = alpha;
-        int prb = PackedCodes.rowBytes(headDim, bits);
         for (int s = 0; s < stages; s++) {
             for (int d = 0; d < headDim; d++) {
-                StageBlockCodes.put(keyCodes[h], 0, headDim, bits, stages, t, s, d, PackedCodes.get(row, s * prb, headDim, bits, d));
+                StageBlockCodes.put(keyCodes[h], 0, headDim, bits, stages, t, s, d, code[s * headDim + d]);
             }
         }
     }

@@ -28,7 +28,7 @@ public final class UniformKVCache implements KVCache {
     private final int groupSize;
     private final int window;
     private final int channelGroup;
-    private final int keyRow;
+    private final int keyRow;   // bytes of one token's key codes (groups are stored token-interleaved)
     private final int valueRow;
 
     private byte[][] keyCodes;
@@ -244,7 +244,6 @@ public final class UniformKVCache implements KVCache {
     /** The values this cache would use for head {@code h}, decoded ({@code size x headDim}). */
     public float[] decodedValues(int h) {
         float[] out = new float[size * headDim];
-        int groups = headDim / channelGroup;
         for (int t = 0; t < size; t++) {
             if (valueBits != 16 && t < quantizedValues) {
                 for (int d = 0; d < headDim; d++) {

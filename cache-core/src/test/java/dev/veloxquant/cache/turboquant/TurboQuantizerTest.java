@@ -34,16 +34,19 @@ class TurboQuantizerTest {
     }
 
     /**
-     * After rotation each coordinate is ~N(0, 1/d) so the relative MSE follows the Lloyd-Max design:
-     * about D_G(b) for one stage and D_G(b) * D_L(b) for two (Laplacian model of the residual).
+     * After rotation each coordinate is ~N(0, 1/d) so the relative MSE follows the designs: D_G(b) for
+     * one stage (0.3634, 0.1175, 0.0095 for 1, 2, 4 bits); for more stages the error of the Gaussian
+     * residual under the fitted Laplacian stages (Monte Carlo on N(0, 1): 2x2 0.0206, 1x2 0.118,
+     * 2x3 0.0060, 3x2 0.0021).
      */
     @ParameterizedTest
-    @CsvSource({"1,1,0.37", "2,1,0.12", "4,1,0.0097", "2,2,0.0215", "1,2,0.19", "2,3,0.0041", "3,2,0.0022"})
+    @CsvSource({"1,1,0.3634", "2,1,0.1175", "4,1,0.0095", "2,2,0.0206", "1,2,0.118", "2,3,0.0060", "3,2,0.0021"})
     void relativeMseFollowsTheStageDesigns(int bits, int stages, double expected) {
         KVTensor x = skewed(bits * 10 + stages, 200, 64);
         TurboQuantizer q = new TurboQuantizer(bits, stages, 1);
         double rel = relMse(x, q.decode(q.encode(x)));
-        assertThat(rel).isBetween(expected * 0.6, expected * 1.25);
+        System.out.printf("turboquant %dx%d relative MSE %.5f%n", bits, stages, rel);
+        assertThat(rel).isBetween(expected * 0.75, expected * 1.15);
     }
 
     @Test

@@ -115,6 +115,27 @@ class UniformKVCacheTest {
         assertThat(f.fp16Bytes()).isEqualTo(4L * tokens * HEADS * D);
     }
 
+    /**
+     * int8 and int2 on the same layer: a key row is 64 B (int8) or 16 B (int2), a key group's
+     * scale+zero 256 B; a value row is 64 or 16 B plus 2 x (2+2) B.
+     */
+    @ParameterizedTest
+    @CsvSource({
+            "8, 95, 20736, 17264",   // keys: 1 group (32*64+256) + 63 fp16 rows; values: 63 coded (72 B) + 32 fp16
+            "8, 100, 18432, 17984",  // keys: 2 groups + 36 fp16; values 68*72 + 32*128
+            "2, 100, 12288, 11456",  // keys: 2 groups (2*(32*16+256)) + 36 fp16; values 68*24 + 32*128
+            "2, 32, 8192, 8192",     // exactly the window: all fp16
+    })
+    void int8AndInt2FootprintsMatchHandComputedBytes(int bits, int tokens, long keyBytes, long valueBytes) {
+        UniformKVCache cache = new UniformKVCache(HEADS, D, bits, bits, 32, 32);
+        float[] x = gaussian(new Random(tokens), tokens * HEADS * D);
+        for (int t = 0; t < tokens; t++) {
+            cache.append(x, t * HEADS * D, x, t * HEADS * D, 1);
+        }
+        assertThat(cache.footprint().keyBytes()).isEqualTo(keyBytes);
+        assertThat(cache.footprint().valueBytes()).isEqualTo(valueBytes);
+    }
+
     @ParameterizedTest
     @CsvSource({"2,3.0", "4,5.0", "8,9.0"})
     void bitsPerElementIncludeScaleAndZeroOverhead(int bits, double expected) {

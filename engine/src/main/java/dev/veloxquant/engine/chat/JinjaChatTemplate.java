@@ -58,7 +58,9 @@ public final class JinjaChatTemplate implements ChatTemplate {
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_WRITE);
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
-                .withLstripBlocks(true)
+                .withLstripBlocks(false) // done by JinjaSourceRewriter, as jinja2 does it
+                .withEnableRecursiveMacroCalls(true)
+                .withMaxMacroRecursionDepth(50)
                 .withElResolver(resolver)
                 .withFailOnUnknownTokens(false)
                 .withLegacyOverrides(LegacyOverrides.newBuilder()
@@ -119,6 +121,14 @@ public final class JinjaChatTemplate implements ChatTemplate {
             message.put("content", m.content());
             chat.add(message);
         }
+        return renderMessages(chat, addGenerationPrompt, extraVariables);
+    }
+
+    /**
+     * Renders messages given as maps, for fields beyond role and content (tool_calls, name,
+     * reasoning_content, ...); use insertion-ordered maps so tojson prints keys as Python would.
+     */
+    public String renderMessages(List<Map<String, Object>> chat, boolean addGenerationPrompt, Map<String, Object> extraVariables) {
         Map<String, Object> variables = new HashMap<>(specialTokens);
         // jinja2 sees its global functions as defined ("{% if strftime_now is defined %}" in Llama 3.2).
         variables.put("strftime_now", "<function strftime_now>");

@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Rewrites the two Jinja expression forms Jinjava's parser reads differently from jinja2, inside
- * {{ }} and {% %} tags only: slices ({@code x[a:b:c]}, including steps such as {@code messages[::-1]})
+ * Rewrites what Jinjava reads differently from jinja2. It applies lstrip_blocks itself (Jinjava's
+ * version also strips spaces after text on the same line), and inside {{ }} and {% %} tags: slices ({@code x[a:b:c]}, including steps such as {@code messages[::-1]})
  * become {@code pyslice(x, a, b, c)} with Python's clamping semantics, and keyword-argument values are
  * wrapped in {@code pyvalue(...)} so {@code namespace(i=messages|length - 1)} keeps the whole expression
  * as the value; printed values go through {@code pyprint(...)} so booleans print as True/False.
@@ -17,6 +17,7 @@ final class JinjaSourceRewriter {
             "set", "endif", "endfor", "macro", "endmacro", "call", "filter", "with", "import", "from", "as", "recursive",
             "return", "do", "block", "endblock", "endset", "generation", "endgeneration");
 
+
     private enum Prev { PRIMARY, DOT, OTHER }
 
     private JinjaSourceRewriter() {
@@ -24,6 +25,7 @@ final class JinjaSourceRewriter {
 
     static String rewrite(String template) {
         StringBuilder out = new StringBuilder(template.length() + 64);
+        int loopCounter = 0;
         int i = 0;
         while (i < template.length()) {
             int open = nextTag(template, i);
@@ -33,6 +35,9 @@ final class JinjaSourceRewriter {
             }
             out.append(template, i, open);
             char kind = template.charAt(open + 1);
+            if (kind != '{' && !(open + 2 < template.length() && template.charAt(open + 2) == '+')) {
+                lstrip(out);
+            }
             if (kind == '#') {
                 int end = template.indexOf("#}", open + 2);
                 int stop = end < 0 ? template.length() : end + 2;
@@ -54,10 +59,83 @@ final class JinjaSourceRewriter {
                 i = stop;
                 continue;
             }
-            out.append(template, open, open + 2).append(kind == '{' ? printed(body) : expression(body)).append(close);
+            String filteredLoop = kind == '%' ? filteredLoop(body, loopCounter++) : null;
+            if (filteredLoop != null) {
+                out.append(filteredLoop);
+            } else {
+                out.append(template, open, open + 2).append(kind == '{' ? printed(body) : expression(body)).append(close);
+            }
             i = end + 2;
         }
         return out.toString();
+    }
+
+    private static final java.util.regex.Pattern FOR_HEAD = java.util.regex.Pattern.compile("(?s)(\\s*)for\\s+(.+?)\\s+in\\s+(.*)");
+
+    /**
+     * {% for x in items if cond %}: Jinjava ignores the filter, so the matching items are collected
+     * first and the loop (with its loop.index, loop.last, ...) runs over them, as in jinja2.
+     * Null when the tag is not a filtered for loop.
+     */
+    private static String filteredLoop(String body, int n) {
+        int start = 0;
+        int end = body.length();
+        if (start < end && (body.charAt(start) == '-' || body.charAt(start) == '+')) {
+            start++;
+        }
+        if (end > start && (body.charAt(end - 1) == '-' || body.charAt(end - 1) == '+')) {
+            end--;
+        }
+        java.util.regex.Matcher m = FOR_HEAD.matcher(body.substring(start, end));
+        if (!m.matches()) {
+            return null;
+        }
+        String rest = m.group(3);
+        int at = topLevelKeyword(rest, "if");
+        if (at < 0 || topLevelKeyword(rest, "else") >= 0 || topLevelKeyword(rest, "recursive") >= 0) {
+            return null;
+        }
+        String target = m.group(2).strip();
+        String items = expression(rest.substring(0, at).strip());
+        String condition = expression(rest.substring(at + 2).strip());
+        String item = target.contains(",") ? "[" + target + "]" : target;
+        String list = "vq_filtered_" + n;
+        return "{%" + body.substring(0, start) + " set " + list + " = [] %}"
+                + "{% for " + target + " in " + items + " %}{% if " + condition + " %}{% do " + list + ".append(" + item + ") %}{% endif %}{% endfor %}"
+                + "{% for " + target + " in " + list + " " + body.substring(end) + "%}";
+    }
+
+    /** Index of {@code word} as a separate word outside brackets and strings, or -1. */
+    private static int topLevelKeyword(String s, String word) {
+        int depth = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\'' || c == '"') {
+                i = stringEnd(s, i) - 1;
+            } else if (c == '(' || c == '[' || c == '{') {
+                depth++;
+            } else if (c == ')' || c == ']' || c == '}') {
+                depth--;
+            } else if (depth == 0 && s.startsWith(word, i) && (i == 0 || !Character.isLetterOrDigit(s.charAt(i - 1)) && s.charAt(i - 1) != '_')
+                    && (i + word.length() == s.length() || !Character.isLetterOrDigit(s.charAt(i + word.length())) && s.charAt(i + word.length()) != '_')) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * jinja2's lstrip_blocks: spaces and tabs between the start of a line and a block or comment tag are
+     * dropped. (Jinjava's own option strips any whitespace before the tag, even after text on the line.)
+     */
+    private static void lstrip(StringBuilder out) {
+        int i = out.length();
+        while (i > 0 && (out.charAt(i - 1) == ' ' || out.charAt(i - 1) == '\t')) {
+            i--;
+        }
+        if (i == 0 || out.charAt(i - 1) == '\n') {
+            out.setLength(i);
+        }
     }
 
     private static int nextTag(String s, int from) {
@@ -245,7 +323,7 @@ final class JinjaSourceRewriter {
             }
             String arg = args.get(a);
             java.util.regex.Matcher m = KEYWORD_ARGUMENT.matcher(arg);
-            if (m.lookingAt()) {
+            if (m.lookingAt() && !SIMPLE_VALUE.matcher(arg.substring(m.end()).strip()).matches()) {
                 out.append(m.group(1)).append("pyvalue(").append(expression(arg.substring(m.end()))).append(')');
             } else {
                 out.append(expression(arg));
@@ -253,6 +331,10 @@ final class JinjaSourceRewriter {
         }
         return out.toString();
     }
+
+    /** A literal or a dotted name: Jinjava reads these as keyword values already (and macro defaults must stay plain). */
+    private static final java.util.regex.Pattern SIMPLE_VALUE = java.util.regex.Pattern.compile(
+            "-?[0-9.]+|'[^'\\\\]*'|\"[^\"\\\\]*\"|[A-Za-z_][\\w.]*");
 
     private static final java.util.regex.Pattern KEYWORD_ARGUMENT = java.util.regex.Pattern.compile("(\\s*[A-Za-z_]\\w*\\s*=)(?!=)");
 }

@@ -131,8 +131,24 @@ public final class GenerationLoop {
         if (req.maxTokens() < 0) {
             throw new IllegalArgumentException("max_tokens must be >= 0, got " + req.maxTokens());
         }
-        if (req.sampling() == null) {
+        var s = req.sampling();
+        if (s == null) {
             throw new IllegalArgumentException("sampling parameters are required");
+        }
+        if (!(s.temperature() >= 0)) {
+            throw new IllegalArgumentException("temperature must be >= 0, got " + s.temperature());
+        }
+        if (!(s.topP() > 0 && s.topP() <= 1)) {
+            throw new IllegalArgumentException("top_p must be in (0, 1], got " + s.topP());
+        }
+        if (!(s.minP() >= 0 && s.minP() <= 1)) {
+            throw new IllegalArgumentException("min_p must be in [0, 1], got " + s.minP());
+        }
+        if (s.topK() < 0) {
+            throw new IllegalArgumentException("top_k must be >= 0, got " + s.topK());
+        }
+        if (!(s.repetitionPenalty() > 0)) {
+            throw new IllegalArgumentException("repetition_penalty must be > 0, got " + s.repetitionPenalty());
         }
         for (int id : prompt) {
             if (id < 0 || id >= model.vocabSize()) {

@@ -11,6 +11,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * chunks. Idle workers spin briefly between regions (a region starts in well under a microsecond)
  * and park after a couple of milliseconds. Generations running at once share it: while one holds the
  * workers, another caller runs its region on its own thread.
+ *
+ * <p>On an oversubscribed machine a worker can be descheduled in the middle of a chunk and the caller
+ * then waits a whole scheduler slice for it, many times per token. The pool watches for that: when
+ * callers spend more time waiting than working over recent regions, it runs regions on the caller's
+ * thread alone for a short while (one core at full speed beats two cores that keep stalling), then
+ * tries the workers again.
  */
 public final class Parallel implements AutoCloseable {
 
@@ -20,8 +26,12 @@ public final class Parallel implements AutoCloseable {
         void run(int start, int end);
     }
 
-    private static final long SPIN_NANOS = 2_000_000;
+    private static final long SPIN_NANOS = 200_000;
     private static final int CHUNKS_PER_THREAD = 4;
+    /** Serial period after stalls were detected. */
+    private static final long SERIAL_BACKOFF_NANOS = 200_000_000;
+    /** Fraction of region time spent waiting for workers above which the pool backs off. */
+    private static final double STALL_FRACTION = 0.25;
 
     /** One dispatched loop; stale workers that pick it up late find its counter exhausted. */
     private static final class Region {
@@ -57,6 +67,9 @@ public final class Parallel implements AutoCloseable {
     private final ReentrantLock dispatch = new ReentrantLock();
     private volatile Region current;
     private volatile boolean closed;
+    private volatile long serialUntil;
+    // Smoothed fraction of region time the caller spent waiting; guarded by the dispatch lock.
+    private double waitFraction;
 
     public Parallel(int threads) {
         if (threads < 1) {
@@ -83,11 +96,13 @@ public final class Parallel implements AutoCloseable {
     /** Splits {@code [0, n)} into chunks of at least {@code minChunk} (a few per thread) and runs them. */
     public void forRange(int n, int minChunk, RangeBody body) {
         int k = Math.min(threads * CHUNKS_PER_THREAD, Math.max(1, n / Math.max(1, minChunk)));
-        if (threads == 1 || k <= 1 || Thread.currentThread() instanceof Worker || !dispatch.tryLock()) {
+        if (threads == 1 || k <= 1 || Thread.currentThread() instanceof Worker || System.nanoTime() < serialUntil
+                || !dispatch.tryLock()) {
             body.run(0, n);
             return;
         }
         try {
+            long start = System.nanoTime();
             Region r = new Region(body, n, k);
             current = r;
             for (Worker w : workers) {
@@ -96,6 +111,7 @@ public final class Parallel implements AutoCloseable {
                 }
             }
             r.work();
+            long worked = System.nanoTime();
             int spins = 0;
             while (r.done.get() < k) {
                 // A worker holding a chunk may be descheduled on a busy machine: give it the core.
@@ -106,6 +122,12 @@ public final class Parallel implements AutoCloseable {
                 }
             }
             current = null;
+            long end = System.nanoTime();
+            waitFraction = 0.9 * waitFraction + 0.1 * ((double) (end - worked) / Math.max(1, end - start));
+            if (waitFraction > STALL_FRACTION) {
+                serialUntil = end + SERIAL_BACKOFF_NANOS;
+                waitFraction = 0;
+            }
             Throwable f = r.failure;
             if (f instanceof RuntimeException re) {
                 throw re;

@@ -82,14 +82,11 @@ public final class LlamaForward implements CausalLm {
             }
             weights.embed().row(id, x, t * d);
         }
-        float[] cos = new float[count * pairs];
-        float[] sin = new float[count * pairs];
-        float[] c1 = new float[pairs];
-        float[] s1 = new float[pairs];
+        // cos/sin of every position, computed once and shared by all layers.
+        float[][] cos = new float[count][pairs];
+        float[][] sin = new float[count][pairs];
         for (int t = 0; t < count; t++) {
-            rope.cosSin(start + t, c1, s1);
-            System.arraycopy(c1, 0, cos, t * pairs, pairs);
-            System.arraycopy(s1, 0, sin, t * pairs, pairs);
+            rope.cosSin(start + t, cos[t], sin[t]);
         }
 
         float[] h = new float[count * d];
@@ -114,8 +111,8 @@ public final class LlamaForward implements CausalLm {
             addBias(v, w.vBias(), count);
             float[] keysForCache = kv.keysBeforeRope() ? k.clone() : k;
             for (int t = 0; t < count; t++) {
-                rope.rotate(q, t * qDim, config.numHeads(), slice(cos, t, pairs, c1), slice(sin, t, pairs, s1));
-                rope.rotate(k, t * kvDim, config.numKvHeads(), c1, s1);
+                rope.rotate(q, t * qDim, config.numHeads(), cos[t], sin[t]);
+                rope.rotate(k, t * kvDim, config.numKvHeads(), cos[t], sin[t]);
             }
             kv.append(keysForCache, 0, v, 0, count);
             for (int t = 0; t < count; t++) {
@@ -154,11 +151,6 @@ public final class LlamaForward implements CausalLm {
         float[] logits = new float[rows * config.vocabSize()];
         Matmul.multiply(par, normed, rows, weights.lmHead(), logits);
         return logits;
-    }
-
-    private static float[] slice(float[] table, int t, int n, float[] into) {
-        System.arraycopy(table, t * n, into, 0, n);
-        return into;
     }
 
     private static void addBias(float[] y, float[] bias, int count) {

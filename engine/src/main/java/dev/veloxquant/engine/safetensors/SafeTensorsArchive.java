@@ -31,7 +31,11 @@ public final class SafeTensorsArchive implements AutoCloseable {
     }
 
     public static SafeTensorsArchive open(Path dir, Consumer<String> progress) {
-        List<Path> files = shardFiles(dir);
+        return openFiles(shardFiles(dir), progress);
+    }
+
+    /** Exactly these files (e.g. one fixture file). */
+    public static SafeTensorsArchive openFiles(List<Path> files, Consumer<String> progress) {
         Arena arena = Arena.ofShared();
         try {
             Map<String, Tensor> tensors = new HashMap<>();

@@ -75,78 +75,77 @@ public final class Sampler {
         return best;
     }
 
+    /**
+     * Temperature, then top-k, top-p and min-p over the candidates, then one draw. Tokens whose
+     * probability is below e^-30 of the best one cannot matter at any threshold, so only the rest
+     * are sorted (a few hundred instead of the whole vocabulary).
+     */
     private int sample(float[] logits) {
         int n = logits.length;
-        float invT = (float) (1.0 / p.temperature());
-        Integer[] order = null;
-        int keep = n;
-        boolean needSorted = (p.topK() > 0 && p.topK() < n) || p.topP() < 1.0;
-        if (needSorted) {
-            order = new Integer[n];
-            for (int i = 0; i < n; i++) {
-                order[i] = i;
-            }
-            Arrays.sort(order, (a, b) -> Float.compare(logits[b], logits[a]));
-            if (p.topK() > 0) {
-                keep = Math.min(keep, p.topK());
+        double invT = 1.0 / p.temperature();
+        float max = logits[argmax(logits)];
+        int[] cand = new int[n];
+        int m = 0;
+        for (int id = 0; id < n; id++) {
+            if ((logits[id] - max) * invT > -30) {
+                cand[m++] = id;
             }
         }
-        float max = logits[argmax(logits)];
-        double[] probs = new double[n];
+        // Sort candidates by logit, descending (ties: lower id first), via packed primitive keys.
+        long[] keys = new long[m];
+        for (int i = 0; i < m; i++) {
+            keys[i] = ((long) descendingKey(logits[cand[i]]) << 32) | cand[i];
+        }
+        Arrays.sort(keys);
+        int keep = m;
+        if (p.topK() > 0) {
+            keep = Math.min(keep, p.topK());
+        }
+        double[] probs = new double[keep];
         double sum = 0;
-        if (order != null) {
-            for (int r = 0; r < keep; r++) {
-                int id = order[r];
-                probs[id] = Math.exp((logits[id] - max) * invT);
-                sum += probs[id];
-            }
-            if (p.topP() < 1.0) {
-                double cum = 0;
-                int r = 0;
-                for (; r < keep; r++) {
-                    cum += probs[order[r]] / sum;
-                    if (cum >= p.topP()) {
-                        r++;
-                        break;
-                    }
-                }
-                for (int z = Math.max(1, r); z < keep; z++) {
-                    probs[order[z]] = 0;
+        for (int r = 0; r < keep; r++) {
+            probs[r] = Math.exp((logits[(int) keys[r]] - max) * invT);
+            sum += probs[r];
+        }
+        if (p.topP() < 1.0) {
+            double cum = 0;
+            int r = 0;
+            while (r < keep) {
+                cum += probs[r] / sum;
+                r++;
+                if (cum >= p.topP()) {
+                    break;
                 }
             }
-        } else {
-            for (int id = 0; id < n; id++) {
-                probs[id] = Math.exp((logits[id] - max) * invT);
-            }
+            keep = Math.max(1, r);
         }
         if (p.minP() > 0) {
-            double top = 0;
-            for (double v : probs) {
-                top = Math.max(top, v);
+            double floor = p.minP() * probs[0];
+            int r = 1;
+            while (r < keep && probs[r] >= floor) {
+                r++;
             }
-            double floor = p.minP() * top;
-            for (int id = 0; id < n; id++) {
-                if (probs[id] < floor) {
-                    probs[id] = 0;
-                }
-            }
+            keep = r;
         }
         sum = 0;
-        for (double v : probs) {
-            sum += v;
+        for (int r = 0; r < keep; r++) {
+            sum += probs[r];
         }
         double u = random.nextDouble() * sum;
         double acc = 0;
-        int last = -1;
-        for (int id = 0; id < n; id++) {
-            if (probs[id] > 0) {
-                acc += probs[id];
-                last = id;
-                if (u < acc) {
-                    return id;
-                }
+        for (int r = 0; r < keep; r++) {
+            acc += probs[r];
+            if (u < acc) {
+                return (int) keys[r];
             }
         }
-        return last >= 0 ? last : argmax(logits);
+        return (int) keys[keep - 1];
+    }
+
+    /** An int that orders floats descending when compared as signed ints (NaN-free logits). */
+    private static int descendingKey(float f) {
+        int bits = Float.floatToIntBits(f);
+        int ascending = bits >= 0 ? bits : bits ^ 0x7FFFFFFF;
+        return -ascending - 1;
     }
 }

@@ -148,7 +148,7 @@ public final class HfTokenizer implements TextTokenizer {
 
     @Override
     public int[] encode(String text) {
-        IdBuffer out = new IdBuffer(Math.max(16, text.length() / 3));
+        TokenIdBuffer out = new TokenIdBuffer(Math.max(16, text.length() / 3));
         for (AddedTokenMatcher.Segment segment : rawMatcher.split(text)) {
             if (segment.token() != null) {
                 out.add(segment.token().id());
@@ -189,7 +189,7 @@ public final class HfTokenizer implements TextTokenizer {
         return normalizer == null ? first.length() : normalizer.normalize(first).length();
     }
 
-    private void encodeWords(String text, int startLimit, IdBuffer out) {
+    private void encodeWords(String text, int startLimit, TokenIdBuffer out) {
         List<PreTokenizer.Piece> words = preTokenizer == null
                 ? List.of(new PreTokenizer.Piece(text, 0))
                 : preTokenizer.split(List.of(new PreTokenizer.Piece(text, 0)), startLimit);
@@ -308,34 +308,5 @@ public final class HfTokenizer implements TextTokenizer {
     @Override
     public StreamingDecoder streamingDecoder(boolean skipSpecial) {
         return new Utf8StreamingDecoder(this, skipSpecial);
-    }
-
-    /** A growable int array, so encoding does not box every id. */
-    private static final class IdBuffer {
-        private int[] ids;
-        private int size;
-
-        IdBuffer(int capacity) {
-            ids = new int[capacity];
-        }
-
-        void add(int id) {
-            if (size == ids.length) {
-                ids = Arrays.copyOf(ids, size * 2);
-            }
-            ids[size++] = id;
-        }
-
-        void addAll(int[] more) {
-            if (size + more.length > ids.length) {
-                ids = Arrays.copyOf(ids, Math.max(size * 2, size + more.length));
-            }
-            System.arraycopy(more, 0, ids, size, more.length);
-            size += more.length;
-        }
-
-        int[] toArray() {
-            return Arrays.copyOf(ids, size);
-        }
     }
 }

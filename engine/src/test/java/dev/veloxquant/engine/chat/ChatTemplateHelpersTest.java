@@ -53,10 +53,18 @@ class ChatTemplateHelpersTest {
         assertThat(JinjaSourceRewriter.rewrite("{% for m in messages[::-1] %}{{ m.content[1:] }}{% endfor %}"))
                 .isEqualTo("{% for m in pyslice(messages, none, none, -1) %}{{ pyprint(pyslice(m.content, 1, none, none)) }}{% endfor %}");
         assertThat(JinjaSourceRewriter.rewrite("{%- set ns = namespace(i=messages|length - 1, ok=true) %}"))
-                .isEqualTo("{%- set ns = namespace(i=pyvalue(messages|length - 1), ok=pyvalue(true)) %}");
+                .isEqualTo("{%- set ns = namespace(i=pyvalue(messages|length - 1), ok=true) %}");
+        assertThat(JinjaSourceRewriter.rewrite("{% macro f(a, b='x') %}{% endmacro %}")).isEqualTo("{% macro f(a, b='x') %}{% endmacro %}");
         assertThat(JinjaSourceRewriter.rewrite("text {# [1:2] #} {{- x['a:b'] -}} [1:2]"))
                 .isEqualTo("text {# [1:2] #} {{- pyprint(x['a:b']) -}} [1:2]");
         assertThat(JinjaSourceRewriter.rewrite("{{ {'a': {'b': 1}} | tojson }}")).isEqualTo("{{ pyprint({'a': {'b': 1 } } | tojson) }}");
         assertThat(JinjaSourceRewriter.rewrite("{% if x in [1, 2] %}")).isEqualTo("{% if x in [1, 2] %}");
+    }
+
+    @Test
+    void lstripBlocksOnlyStripsIndentationAtTheStartOfALine() {
+        assertThat(JinjaSourceRewriter.rewrite("a, {% if t %}x{% endif %}\n   {% if t %}y{% endif %}\n\t{# c #}{{ z }}  {{ w }}"))
+                .isEqualTo("a, {% if t %}x{% endif %}\n{% if t %}y{% endif %}\n{# c #}{{ pyprint(z) }}  {{ pyprint(w) }}");
+        assertThat(JinjaSourceRewriter.rewrite("  {% if t %}")).isEqualTo("{% if t %}");
     }
 }

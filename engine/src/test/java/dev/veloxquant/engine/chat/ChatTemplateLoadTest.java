@@ -70,6 +70,22 @@ class ChatTemplateLoadTest {
     }
 
     @Test
+    void messagesAsMapsCarryToolCalls() {
+        JinjaChatTemplate template = new JinjaChatTemplate(
+                "{% for m in messages %}{% if m.tool_calls %}{% for c in m.tool_calls %}<call>{{ c.function | tojson }}</call>{% endfor %}"
+                        + "{% else %}{{ m.content }}{% endif %}{% endfor %}", Map.of());
+        Map<String, Object> function = new java.util.LinkedHashMap<>();
+        function.put("name", "get_weather");
+        function.put("arguments", Map.of("city", "Paris"));
+        Map<String, Object> call = new java.util.LinkedHashMap<>();
+        call.put("role", "assistant");
+        call.put("content", "");
+        call.put("tool_calls", List.of(Map.of("type", "function", "function", function)));
+        String out = template.renderMessages(List.of(Map.of("role", "user", "content", "Weather?"), call), false, Map.of());
+        assertThat(out).isEqualTo("Weather?<call>{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}</call>");
+    }
+
+    @Test
     void generationBlocksRenderTheirBody() {
         JinjaChatTemplate template = new JinjaChatTemplate(
                 "{% for m in messages %}{% if m.role == 'assistant' %}{% generation %}<a>{{ m.content }}</a>{% endgeneration %}{% else %}{{ m.content }}{% endif %}{% endfor %}", Map.of());

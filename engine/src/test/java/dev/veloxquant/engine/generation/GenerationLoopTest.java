@@ -164,6 +164,12 @@ class GenerationLoopTest {
                 .hasMessageContaining("prompt");
         assertThatThrownBy(() -> run(new int[0], new GenerationRequest(new int[]{999}, SamplingParams.greedy(), 1, null, null, false, -1, false, null), new Recorder()))
                 .hasMessageContaining("999");
+        SamplingParams badTopP = new SamplingParams(1, 0, 0, 0, null, 1, 0, 0, Map.of());
+        assertThatThrownBy(() -> run(new int[0], new GenerationRequest(PROMPT, badTopP, 1, null, null, false, -1, false, null), new Recorder()))
+                .hasMessageContaining("top_p");
+        SamplingParams badTemp = new SamplingParams(-1, 0, 1, 0, null, 1, 0, 0, Map.of());
+        assertThatThrownBy(() -> run(new int[0], new GenerationRequest(PROMPT, badTemp, 1, null, null, false, -1, false, null), new Recorder()))
+                .hasMessageContaining("temperature");
         SamplingParams biased = new SamplingParams(0, 0, 1, 0, null, 1, 0, 0, Map.of((int) 'q', 100f));
         GenerationResult forced = run(ScriptedLm.bytes("abc"), new GenerationRequest(PROMPT, biased, 3, null, null, false, -1, false, null), new Recorder());
         assertThat(forced.text()).isEqualTo("qqq");

@@ -85,6 +85,49 @@ class LlamaForwardTest {
         }
     }
 
+    /**
+     * Every cache method through the forward pass, including CommVQ which takes keys before RoPE: at
+     * their widest settings the logits stay near the fp32 reference (prefill + decode both exercised).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"int8:0.25", "turboquant:0.5", "commvq:0.5"})
+    void everyCacheMethodServesAttention(String spec) throws Exception {
+        String method = spec.split(":")[0];
+        double tolerance = Double.parseDouble(spec.split(":")[1]);
+        TinyModelWriter w = variant("llama-f32-untied");
+        Path dir = w.write(tmp.resolve("cache-" + method));
+        int[] tokens = randomTokens(48, w.vocab, 3);
+        ReferenceLlama ref = new ReferenceLlama(dir, w);
+        float[][] expected = ref.logits(tokens);
+        ref.close();
+        // No fp16 window: every token goes through the codec.
+        KVCacheConfig config = KVCacheConfig.of(dev.veloxquant.cache.KVCacheMethod.parse(method)).withWindowSize(0);
+        if (!method.equals("int8")) {
+            config = config.withBits(4).withNumResiduals(4);
+        }
+        try (LlamaLanguageModel model = LlamaLanguageModel.load(dir, method, s -> { }, new ByteTokenizer(), (m, g) -> "", 2)) {
+            LlamaForward f = model.forward();
+            double maxDiff = 0;
+            try (SequenceKVCache cache = KVCacheBuilder.build(f.geometry(), config)) {
+                assertThat(cache.layer(0).keysBeforeRope()).isEqualTo(method.equals("commvq"));
+                float[] first = f.forward(tokens, 0, 40, cache, true);
+                for (int i = 0; i < 40; i++) {
+                    for (int v = 0; v < w.vocab; v++) {
+                        maxDiff = Math.max(maxDiff, Math.abs(first[i * w.vocab + v] - expected[i][v]));
+                    }
+                }
+                for (int i = 40; i < tokens.length; i++) {
+                    float[] last = f.forward(tokens, i, 1, cache, false);
+                    for (int v = 0; v < w.vocab; v++) {
+                        maxDiff = Math.max(maxDiff, Math.abs(last[v] - expected[i][v]));
+                    }
+                }
+            }
+            System.out.printf("%s cache: max |logit diff| vs fp32 reference = %.3g%n", config.method(), maxDiff);
+            assertThat(maxDiff).isLessThan(tolerance);
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"llama-bf16-tied", "qwen2-f16-bias"})
     void prefillThenDecodeEqualsOneBatch(String name) throws Exception {

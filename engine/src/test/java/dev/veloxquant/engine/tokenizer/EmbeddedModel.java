@@ -9,16 +9,6 @@ public final class EmbeddedModel {
     private EmbeddedModel() {
     }
 
-    /** Whether the embedded model has landed in this checkout. */
-    public static boolean present() {
-        try {
-            directory();
-            return true;
-        } catch (IllegalStateException e) {
-            return false;
-        }
-    }
-
     public static Path directory() {
         for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
             Path candidate = p.resolve("models").resolve("velox-tiny");

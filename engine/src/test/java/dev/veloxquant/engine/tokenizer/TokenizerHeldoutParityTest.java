@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
@@ -41,7 +40,6 @@ class TokenizerHeldoutParityTest {
 
     @Test
     void heldoutTextEncodesExactlyAsTheRustLibrary() throws Exception {
-        Assumptions.assumeTrue(EmbeddedModel.present(), "models/velox-tiny has not landed in this checkout");
         JsonNode expected = JSON.readTree(TokenizerReferenceTest.resource("velox-tiny.heldout.json"));
         Path dir = EmbeddedModel.directory();
         Path heldout = dir.resolve("eval").resolve("heldout.txt");

@@ -51,15 +51,10 @@ public class ModelsHandler {
         o.put("created", m.created());
         o.put("owned_by", "veloxquant");
         o.put("max_model_len", m.model().contextLength());
-        ObjectNode kv = o.putObject("kv_cache");
         var c = m.defaultKvCache();
-        kv.put("method", c.method().id());
-        kv.put("bits", c.bits());
-        kv.put("num_residuals", c.numResiduals());
-        kv.put("value_bits", c.effectiveValueBits());
-        kv.put("group_size", c.groupSize());
-        kv.put("window_size", c.windowSize());
+        ObjectNode kv = OpenAiFormat.kvSettings(json, c);
         kv.put("key_bits_per_element_nominal", c.nominalKeyBits());
+        o.set("kv_cache", kv);
         return o;
     }
 

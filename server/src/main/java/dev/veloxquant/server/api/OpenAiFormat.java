@@ -67,7 +67,8 @@ final class OpenAiFormat {
         return u;
     }
 
-    static ObjectNode kvCache(ApiJson json, KVCacheConfig c, CacheFootprint f) {
+    /** The resolved settings; bits and residuals as the method uses them (fp16: 16 bits, 1 stage). */
+    static ObjectNode kvSettings(ApiJson json, KVCacheConfig c) {
         boolean staged = c.method() == KVCacheMethod.COMMVQ || c.method() == KVCacheMethod.TURBOQUANT;
         ObjectNode kv = json.object();
         kv.put("method", c.method().id());
@@ -76,6 +77,11 @@ final class OpenAiFormat {
         kv.put("value_bits", c.effectiveValueBits());
         kv.put("group_size", c.groupSize());
         kv.put("window_size", c.windowSize());
+        return kv;
+    }
+
+    static ObjectNode kvCache(ApiJson json, KVCacheConfig c, CacheFootprint f) {
+        ObjectNode kv = kvSettings(json, c);
         kv.put("tokens", f.tokens());
         kv.put("key_bits_per_element", round(f.keyBitsPerElement()));
         kv.put("value_bits_per_element", round(f.valueBitsPerElement()));

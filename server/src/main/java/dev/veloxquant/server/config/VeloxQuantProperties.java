@@ -52,12 +52,10 @@ public record VeloxQuantProperties(Path modelDir, String defaultModelId, List<Mo
      * @param maxRequestSize    largest accepted request body; beyond it 413
      * @param maxN              largest {@code n}
      * @param retryAfter        what a 429 tells clients to wait
-     * @param kvCacheBudget     bytes the live KV caches of all requests may hold; a request arriving
-     *                          while they hold more is refused (429); metrics report the fraction in use
      */
     public record Limits(Integer generationThreads, Integer maxQueue, Duration requestTimeout, DataSize maxRequestSize,
-                         Integer maxN, Duration retryAfter, DataSize kvCacheBudget) {
-        public static final Limits DEFAULT = new Limits(null, null, null, null, null, null, null);
+                         Integer maxN, Duration retryAfter) {
+        public static final Limits DEFAULT = new Limits(null, null, null, null, null, null);
 
         public Limits {
             generationThreads = generationThreads == null ? Math.max(1, Runtime.getRuntime().availableProcessors() / 2) : generationThreads;
@@ -66,7 +64,6 @@ public record VeloxQuantProperties(Path modelDir, String defaultModelId, List<Mo
             maxRequestSize = maxRequestSize == null ? DataSize.ofMegabytes(4) : maxRequestSize;
             maxN = maxN == null ? 8 : maxN;
             retryAfter = retryAfter == null ? Duration.ofSeconds(1) : retryAfter;
-            kvCacheBudget = kvCacheBudget == null ? DataSize.ofGigabytes(2) : kvCacheBudget;
             if (generationThreads < 1) {
                 throw new IllegalArgumentException("veloxquant.limits.generation-threads must be at least 1, got " + generationThreads);
             }

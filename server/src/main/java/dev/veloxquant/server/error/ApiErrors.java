@@ -82,7 +82,7 @@ public final class ApiErrors {
         HttpHeaders h = new HttpHeaders();
         h.set(HttpHeaders.RETRY_AFTER, Long.toString(Math.max(1, retryAfter.toSeconds())));
         return new ApiException(HttpStatus.TOO_MANY_REQUESTS, "rate_limit_error", null, "kv_cache_budget_exceeded",
-                "The server's KV-cache budget of " + budget + " bytes is in use. Please retry after "
+                "The model's KV-cache budget of " + budget + " bytes is in use. Please retry after "
                         + Math.max(1, retryAfter.toSeconds()) + " s.", h);
     }
 

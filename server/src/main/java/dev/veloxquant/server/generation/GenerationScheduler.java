@@ -13,7 +13,9 @@ import dev.veloxquant.server.kv.LiveKVCacheRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
+import org.springframework.util.unit.DataSize;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
@@ -49,14 +51,15 @@ public class GenerationScheduler implements DisposableBean {
     /** Requests running or waiting; at most threads + maxQueue. */
     private final AtomicInteger admitted = new AtomicInteger();
 
-    public GenerationScheduler(VeloxQuantProperties props, LiveKVCacheRegistry liveCaches, RequestListeners listeners) {
+    public GenerationScheduler(VeloxQuantProperties props, LiveKVCacheRegistry liveCaches, RequestListeners listeners,
+                               @Value("${veloxquant.kv-cache.budget-bytes:1GB}") DataSize kvCacheBudget) {
         this.liveCaches = liveCaches;
         this.listeners = listeners;
         this.timeout = props.limits().requestTimeout();
         this.retryAfter = props.limits().retryAfter();
         this.threads = props.limits().generationThreads();
         this.maxQueue = props.limits().maxQueue();
-        this.kvCacheBudget = props.limits().kvCacheBudget().toBytes();
+        this.kvCacheBudget = kvCacheBudget.toBytes();
         // Admission is counted here, not by the executor's queue: a bounded queue would also refuse
         // work in the instant between a worker finishing and it taking the next task.
         AtomicInteger n = new AtomicInteger();
@@ -83,7 +86,10 @@ public class GenerationScheduler implements DisposableBean {
         return maxQueue;
     }
 
-    /** Bytes the live KV caches may hold before new requests are refused. */
+    /**
+     * Bytes the live KV caches of one model may hold ({@code veloxquant.kv-cache.budget-bytes}); while
+     * they hold more, new requests for that model are refused with 429.
+     */
     public long kvCacheBudgetBytes() {
         return kvCacheBudget;
     }
@@ -94,7 +100,7 @@ public class GenerationScheduler implements DisposableBean {
      */
     public Flux<GenerationEvent> run(GenerationJob job) {
         return Flux.create(sink -> {
-            if (liveCaches.liveBytes() >= kvCacheBudget) {
+            if (liveCaches.liveBytes(job.model().id()) >= kvCacheBudget) {
                 sink.error(ApiErrors.kvCacheBudgetFull(retryAfter, kvCacheBudget));
                 return;
             }
@@ -205,6 +211,10 @@ public class GenerationScheduler implements DisposableBean {
                 failure = ApiErrors.invalidKvCache(e);
             } catch (ApiException e) {
                 failure = e;
+            } catch (IllegalArgumentException e) {
+                // The engine's own check of a request value the server let through: still the client's input.
+                log.warn("Engine refused a request on model '{}': {}", model, e.getMessage());
+                failure = ApiErrors.invalid(null, "The engine refused the request: " + e.getMessage());
             } catch (RuntimeException | Error e) {
                 log.error("Generation failed on model '{}'", model, e);
                 failure = ApiErrors.internal("Generation failed: " + e.getClass().getSimpleName()

@@ -78,6 +78,17 @@ public class LiveKVCacheRegistry {
         return sum;
     }
 
+    /** Bytes held by the live caches of one model, every method. */
+    public long liveBytes(String modelId) {
+        long sum = 0;
+        for (Entry e : live) {
+            if (e.key.model().equals(modelId)) {
+                sum += e.latest.bytes();
+            }
+        }
+        return sum;
+    }
+
     public long liveFp16Bytes() {
         long sum = 0;
         for (Entry e : live) {

@@ -49,6 +49,9 @@ class KvCacheAccountingTest {
     @BeforeEach
     void modelsLoaded() throws InterruptedException {
         assertThat(models.awaitLoaded(Duration.ofMinutes(2))).isTrue();
+        String id = models.defaultModelId();
+        assertThat(models.state(id)).as("embedded model %s (../models/velox-tiny): %s", id, models.failure(id).orElse(""))
+                .isEqualTo(ModelRegistry.State.READY);
     }
 
     @ParameterizedTest

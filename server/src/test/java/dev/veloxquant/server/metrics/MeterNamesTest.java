@@ -49,7 +49,8 @@ class MeterNamesTest {
             throw new IllegalStateException("not loaded in this test");
         });
         LiveKVCacheRegistry live = new LiveKVCacheRegistry();
-        scheduler = new GenerationScheduler(props, live, new RequestListeners(new StaticListableBeanFactory().getBeanProvider(RequestListener.class)));
+        scheduler = new GenerationScheduler(props, live, new RequestListeners(new StaticListableBeanFactory().getBeanProvider(RequestListener.class)),
+                org.springframework.util.unit.DataSize.ofGigabytes(1));
         var latency = new RequestLatencyMetrics(models);
         var outcome = new RequestOutcomeMetrics(models);
         var compression = new KvCompressionMetrics(models);

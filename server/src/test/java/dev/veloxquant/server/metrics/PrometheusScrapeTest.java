@@ -1,5 +1,6 @@
 package dev.veloxquant.server.metrics;
 
+import dev.veloxquant.cache.KVCacheMethod;
 import dev.veloxquant.server.model.ModelRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -37,8 +39,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 @EmbeddedModelServerTest
 class PrometheusScrapeTest {
-    /** The kv_cache methods the workload exercises (those cache-core has implemented). */
-    static final List<String> METHODS = List.of("fp16", "int4", "commvq", "turboquant");
+    /** The kv_cache methods the workload exercises: all of cache-core's. */
+    static final List<String> METHODS = Arrays.stream(KVCacheMethod.values()).map(KVCacheMethod::id).toList();
     private static final Path CONFIG = Path.of("..", "config");
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String PROMPT = "The old lighthouse keeper climbed the spiral stairs every evening, counting the "
@@ -59,6 +61,8 @@ class PrometheusScrapeTest {
                 "prometheus / promtool not found on PATH: install Debian's 'prometheus' package (./run-tests.sh does)");
         assertThat(models.awaitLoaded(Duration.ofMinutes(2))).as("models loaded").isTrue();
         String model = models.defaultModelId();
+        assertThat(models.state(model)).as("embedded model %s (../models/velox-tiny): %s", model, models.failure(model).orElse(""))
+                .isEqualTo(ModelRegistry.State.READY);
 
         // promtool accepts the shipped files and the generated test config; the alert unit tests pass.
         Path config = work.resolve("prometheus.yml");

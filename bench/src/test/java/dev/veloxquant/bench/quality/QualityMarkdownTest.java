@@ -1,0 +1,53 @@
+package dev.veloxquant.bench.quality;
+
+import dev.veloxquant.cache.KVCacheMethod;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class QualityMarkdownTest {
+
+    private static QualityRow row(String label, String method, double keyBits, double keyMse, double ppl, double basePpl) {
+        return new QualityRow(label, method, keyBits, 16, 1.5, keyMse, 0, 0.01, 1e-4, 0.99, ppl, 100 * (ppl / basePpl - 1));
+    }
+
+    @Test
+    void barsFollowTheFigures() {
+        List<QualityRow> rows = List.of(
+                row("fp16", "fp16", 16, 0, 20.0, 20.0),
+                row("int4", "int4", 5.17, 2e-3, 20.02, 20.0),
+                row("int2", "int2", 3.2, 5e-2, 20.5, 20.0),
+                row("commvq 2x2", "commvq", 5.0, 1.5e-3, 20.01, 20.0),
+                row("commvq 1x2", "commvq", 2.5, 3e-2, 20.6, 20.0));
+        String md = QualityMarkdown.render(rows, "m", 8, 2048, 512, 1, "cmd");
+        assertThat(md).contains("| commvq 2x2 | 5.00 |")
+                .contains("PASS: commvq 4-bit keys (2x2, fp16 values) raise perplexity by ≤ 1 % (+0.050%)")
+                .contains("PASS: commvq 4-bit keys use no more key bits than int4")
+                .contains("PASS: commvq 4-bit beats int4 in key MSE")
+                .contains("PASS: commvq 4-bit beats int4 in perplexity (20.0100 vs 20.0200)")
+                .contains("PASS: commvq 1x2 (2-bit keys) beats int2 in key MSE")
+                .contains("FAIL: commvq 1x2 (2-bit keys) beats int2 in perplexity (20.6000 vs 20.5000)");
+    }
+
+    @Test
+    void parsesMethodListsAndPutsTheFp16ReferenceFirst() {
+        List<QualityConfigs.Named> c = QualityConfigs.parse("int4,commvq:b=1:r=2:vb=4,turboquant:b=2:r=1");
+        assertThat(c).extracting(QualityConfigs.Named::label)
+                .containsExactly("fp16", "int4", "commvq 1x2 vb4", "turboquant 2x1");
+        assertThat(c.get(2).config().method()).isEqualTo(KVCacheMethod.COMMVQ);
+        assertThat(c.get(2).config().nominalKeyBits()).isEqualTo(2);
+        assertThat(c.get(2).config().effectiveValueBits()).isEqualTo(4);
+        assertThatThrownBy(() -> QualityConfigs.parse("commvq:x=1")).hasMessageContaining("unknown option 'x'");
+        assertThatThrownBy(() -> QualityConfigs.parse("int3")).hasMessageContaining("allowed: fp16, int8");
+    }
+
+    @Test
+    void defaultSettingsCoverEveryMethodWithFp16First() {
+        List<QualityConfigs.Named> c = QualityConfigs.defaults();
+        assertThat(c.get(0).config().method()).isEqualTo(KVCacheMethod.FP16);
+        assertThat(c).extracting(n -> n.config().method()).contains(KVCacheMethod.values());
+    }
+}
