@@ -67,6 +67,11 @@ public record KVCacheConfig(KVCacheMethod method, int bits, int numResiduals, In
         if (codebookPath != null && method != KVCacheMethod.COMMVQ) {
             throw new InvalidKVCacheConfigException("codebook", "a codebook applies to commvq only, not " + method);
         }
+        if (codebookPath != null) {
+            // Calibrated codebook files are not implemented yet; refusing beats silently ignoring the path.
+            throw new InvalidKVCacheConfigException("codebook",
+                    "calibrated CommVQ codebook files are not supported yet; leave codebook unset (commvq fits its grids per block)");
+        }
     }
 
     /** Defaults for a method: 2 bits x 2 residuals, the method's value width, groups of 32, window 32. */
