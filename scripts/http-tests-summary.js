@@ -38,4 +38,6 @@ if (failures.length > 0) {
   console.log(`\n${failures.length} failed:`);
   for (const f of failures) console.log("  " + f);
 }
+// The plain closing line CI runners recognise: assertions passed and failed.
+console.log(`http-tests: ${total.testsOk} passed, ${total.tests - total.testsOk} failed`);
 process.exit(failures.length === 0 && total.tests > 0 ? 0 : 1);
