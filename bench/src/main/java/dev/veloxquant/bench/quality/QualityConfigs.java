@@ -20,6 +20,9 @@ final class QualityConfigs {
         c.add(new Named("int8", KVCacheConfig.of(KVCacheMethod.INT8)));
         c.add(new Named("int4", KVCacheConfig.of(KVCacheMethod.INT4)));
         c.add(new Named("int2", KVCacheConfig.of(KVCacheMethod.INT2)));
+        // Keys-only KIVI: the fair partner of commvq / turboquant with fp16 values.
+        c.add(new Named("int4 vb16", KVCacheConfig.of(KVCacheMethod.INT4).withValueBits(16)));
+        c.add(new Named("int2 vb16", KVCacheConfig.of(KVCacheMethod.INT2).withValueBits(16)));
         c.add(commvq(2, 2, null));
         c.add(commvq(1, 2, null));
         c.add(commvq(2, 1, null));

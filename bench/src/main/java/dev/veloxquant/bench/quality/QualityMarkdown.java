@@ -31,8 +31,9 @@ final class QualityMarkdown {
         s.append("\n![perplexity increase against key bits per element](quality.png)\n\n");
         s.append("## Bars\n\n");
         Optional<QualityRow> fp16 = find(rows, "fp16");
-        Optional<QualityRow> int4 = find(rows, "int4");
-        Optional<QualityRow> int2 = find(rows, "int2");
+        // Compare keys with keys: KIVI with fp16 values when the report has it, as commvq's values are fp16.
+        Optional<QualityRow> int4 = find(rows, "int4 vb16").or(() -> find(rows, "int4"));
+        Optional<QualityRow> int2 = find(rows, "int2 vb16").or(() -> find(rows, "int2"));
         Optional<QualityRow> cvq4 = find(rows, "commvq 2x2");
         if (cvq4.isPresent() && fp16.isPresent()) {
             QualityRow c = cvq4.get();
@@ -41,11 +42,11 @@ final class QualityMarkdown {
         }
         if (cvq4.isPresent() && int4.isPresent()) {
             QualityRow c = cvq4.get(), u = int4.get();
-            bar(s, "commvq 4-bit keys use no more key bits than int4", c.keyBits() <= u.keyBits() + 1e-9,
+            bar(s, "commvq 4-bit keys use no more key bits than " + u.label(), c.keyBits() <= u.keyBits() + 1e-9,
                     String.format("%.2f vs %.2f bits/elem", c.keyBits(), u.keyBits()));
-            bar(s, "commvq 4-bit beats int4 in key MSE", c.keyRelMse() < u.keyRelMse(),
+            bar(s, "commvq 4-bit beats " + u.label() + " in key MSE", c.keyRelMse() < u.keyRelMse(),
                     String.format("%.3e vs %.3e", c.keyRelMse(), u.keyRelMse()));
-            bar(s, "commvq 4-bit beats int4 in perplexity", c.perplexity() < u.perplexity(),
+            bar(s, "commvq 4-bit beats " + u.label() + " in perplexity", c.perplexity() < u.perplexity(),
                     String.format("%.4f vs %.4f", c.perplexity(), u.perplexity()));
         }
         if (int2.isPresent()) {
@@ -54,9 +55,9 @@ final class QualityMarkdown {
                 Optional<QualityRow> c = find(rows, label);
                 if (c.isPresent()) {
                     QualityRow cr = c.get();
-                    bar(s, label + " (2-bit keys) beats int2 in key MSE", cr.keyRelMse() < u.keyRelMse(),
+                    bar(s, label + " (2-bit keys) beats " + u.label() + " in key MSE", cr.keyRelMse() < u.keyRelMse(),
                             String.format("%.3e vs %.3e", cr.keyRelMse(), u.keyRelMse()));
-                    bar(s, label + " (2-bit keys) beats int2 in perplexity", cr.perplexity() < u.perplexity(),
+                    bar(s, label + " (2-bit keys) beats " + u.label() + " in perplexity", cr.perplexity() < u.perplexity(),
                             String.format("%.4f vs %.4f", cr.perplexity(), u.perplexity()));
                 }
             }

@@ -29,7 +29,20 @@ class QualityMarkdownTest {
                 .contains("PASS: commvq 4-bit beats int4 in key MSE")
                 .contains("PASS: commvq 4-bit beats int4 in perplexity (20.0100 vs 20.0200)")
                 .contains("PASS: commvq 1x2 (2-bit keys) beats int2 in key MSE")
+                .doesNotContain("vb16")
                 .contains("FAIL: commvq 1x2 (2-bit keys) beats int2 in perplexity (20.6000 vs 20.5000)");
+    }
+
+    @Test
+    void keysAreComparedWithKeysOnlyKiviWhenTheReportHasIt() {
+        List<QualityRow> rows = List.of(
+                row("fp16", "fp16", 16, 0, 20.0, 20.0),
+                row("int4", "int4", 5.17, 2e-3, 20.05, 20.0),
+                row("int4 vb16", "int4", 5.17, 2e-3, 20.005, 20.0),
+                row("commvq 2x2", "commvq", 5.0, 1.5e-3, 20.01, 20.0));
+        assertThat(QualityMarkdown.render(rows, "m", 8, 2048, 512, 1, "cmd"))
+                .contains("FAIL: commvq 4-bit beats int4 vb16 in perplexity (20.0100 vs 20.0050)")
+                .contains("PASS: commvq 4-bit beats int4 vb16 in key MSE");
     }
 
     @Test
