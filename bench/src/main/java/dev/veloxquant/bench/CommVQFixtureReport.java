@@ -4,6 +4,7 @@ import dev.veloxquant.cache.RopeLayout;
 import dev.veloxquant.cache.RotaryEmbedding;
 import dev.veloxquant.cache.commvq.CommVQEncoded;
 import dev.veloxquant.cache.commvq.CommVQQuantizer;
+import dev.veloxquant.cache.tensor.F16SafeTensors;
 import dev.veloxquant.cache.tensor.KVTensor;
 import dev.veloxquant.cache.uniform.UniformEncodedTensor;
 import dev.veloxquant.cache.uniform.UniformQuantizer;

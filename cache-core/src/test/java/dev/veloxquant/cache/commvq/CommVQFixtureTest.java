@@ -2,6 +2,7 @@ package dev.veloxquant.cache.commvq;
 
 import dev.veloxquant.cache.RopeLayout;
 import dev.veloxquant.cache.RotaryEmbedding;
+import dev.veloxquant.cache.tensor.F16SafeTensors;
 import dev.veloxquant.cache.tensor.KVTensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

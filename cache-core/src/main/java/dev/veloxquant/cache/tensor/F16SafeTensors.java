@@ -1,4 +1,4 @@
-package dev.veloxquant.bench;
+package dev.veloxquant.cache.tensor;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
