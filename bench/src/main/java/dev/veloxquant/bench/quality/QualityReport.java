@@ -1,7 +1,6 @@
 package dev.veloxquant.bench.quality;
 
 import dev.veloxquant.cache.CacheFootprint;
-import dev.veloxquant.cache.KVCacheMethod;
 import dev.veloxquant.engine.api.LanguageModel;
 import dev.veloxquant.engine.api.LanguageModels;
 import dev.veloxquant.engine.llama.LlamaLanguageModel;
@@ -10,7 +9,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -117,9 +115,5 @@ public final class QualityReport {
             throw new IllegalStateException("held-out text has only " + ids.length + " tokens, fewer than one window of " + context);
         }
         return out;
-    }
-
-    static boolean isUniform(String method) {
-        return Arrays.asList(KVCacheMethod.INT8.id(), KVCacheMethod.INT4.id(), KVCacheMethod.INT2.id()).contains(method);
     }
 }
