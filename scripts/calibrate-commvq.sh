@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Fits a calibrated CommVQ key codebook (EM on keys of calibration text, never the held-out split) and
+# writes models/<model>/commvq-codebook-b<bits>r<R>.bin, which commvq caches then use automatically.
+#   scripts/calibrate-commvq.sh [--model models/velox-tiny] [--bits 2] [--residuals 2] [--tokens 16384]
+#                               [--seq 512] [--group 32] [--iterations 15] [--text FILE] [--seed 1] [--out FILE]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/find-java.sh
+mvn -B -q -ntp -o compile -pl bench -am >&2
+# shellcheck disable=SC2086
+exec java $VELOX_JVM_FLAGS -Xmx4g -cp cache-core/target/classes:engine/target/classes:bench/target/classes \
+  dev.veloxquant.bench.CalibrateCommVQ "$@"
