@@ -6,7 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/find-java.sh
-mvn -B -q -ntp -o compile -pl bench -am >&2
+CP_FILE=bench/target/runtime-classpath.txt
+if [[ -z "${VELOX_BENCH_NO_BUILD:-}" || ! -f "$CP_FILE" ]]; then
+  # One reactor run, so the classpath names this build's cache-core and engine, not ~/.m2 copies.
+  mvn -B -q -ntp -DskipTests package dependency:build-classpath -pl bench -am \
+    -Dmdep.includeScope=runtime -Dmdep.outputFile="$PWD/$CP_FILE" >&2
+fi
+CP="bench/target/classes:$(cat "$CP_FILE")"
 # shellcheck disable=SC2086
-exec java $VELOX_JVM_FLAGS -Xmx4g -cp cache-core/target/classes:engine/target/classes:bench/target/classes \
-  dev.veloxquant.bench.CalibrateCommVQ "$@"
+exec java $VELOX_JVM_FLAGS -Xmx6g -XX:+UseParallelGC -cp "$CP" dev.veloxquant.bench.CalibrateCommVQ "$@"
