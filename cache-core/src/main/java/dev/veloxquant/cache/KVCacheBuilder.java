@@ -1,5 +1,7 @@
 package dev.veloxquant.cache;
 
+import dev.veloxquant.cache.commvq.CommVQCodebook;
+import dev.veloxquant.cache.commvq.CommVQCodebooks;
 import dev.veloxquant.cache.commvq.CommVQKVCache;
 import dev.veloxquant.cache.commvq.CommVQQuantizer;
 import dev.veloxquant.cache.fp16.Fp16KVCache;
@@ -15,6 +17,8 @@ public final class KVCacheBuilder {
     }
 
     public static SequenceKVCache build(ModelGeometry model, KVCacheConfig config) {
+        // Resolved (and validated) once per sequence; loaded files are cached per path.
+        CommVQCodebook codebook = config.method() == KVCacheMethod.COMMVQ ? CommVQCodebooks.resolve(model, config) : null;
         List<KVCache> layers = new ArrayList<>(model.numLayers());
         for (int layer = 0; layer < model.numLayers(); layer++) {
             layers.add(switch (config.method()) {
@@ -26,7 +30,7 @@ public final class KVCacheBuilder {
                 case COMMVQ -> new CommVQKVCache(model.numKvHeads(), model.headDim(), model.rope(),
                         new CommVQQuantizer(config.bits(), config.numResiduals(), model.rope().layout(),
                                 config.groupSize()).paramsFor(model.headDim()),
-                        config.windowSize(), config.effectiveValueBits());
+                        config.windowSize(), config.effectiveValueBits(), CommVQCodebooks.SINK_TOKENS, codebook, layer);
                 default -> throw new InvalidKVCacheConfigException("method",
                         "KV-cache method " + config.method() + " is not available yet");
             });

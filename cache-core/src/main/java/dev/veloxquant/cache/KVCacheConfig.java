@@ -15,8 +15,11 @@ import java.nio.file.Path;
  *                     default (N for intN, as KIVI quantizes values too; 16 otherwise)
  * @param groupSize    tokens per quantization group (KIVI key groups, CommVQ blocks), 8-1024, power of two
  * @param windowSize   newest tokens kept in fp16 before they are quantized (KIVI residual window), 0-4096
- * @param codebookPath commvq only: an explicit codebook file; {@code null} uses the model's
- *                     calibrated file if one exists next to the model, else the calibration-free default
+ * @param codebookPath commvq only: an explicit codebook file (relative paths resolve against the model
+ *                     directory); {@code null} uses the model's calibrated file
+ *                     ({@code commvq-codebook-b<bits>r<R>.bin}) if one exists next to the model, else
+ *                     the calibration-free default; {@link #CALIBRATION_FREE} ({@code none}) forces the
+ *                     default. Whether the file exists and matches is checked when the cache is built.
  */
 public record KVCacheConfig(KVCacheMethod method, int bits, int numResiduals, Integer valueBits,
                             int groupSize, int windowSize, Path codebookPath) {
@@ -25,6 +28,8 @@ public record KVCacheConfig(KVCacheMethod method, int bits, int numResiduals, In
     public static final int DEFAULT_NUM_RESIDUALS = 2;
     public static final int DEFAULT_GROUP_SIZE = 32;
     public static final int DEFAULT_WINDOW_SIZE = 32;
+    /** The {@code codebook} value that forces calibration-free commvq even where a calibrated file exists. */
+    public static final Path CALIBRATION_FREE = Path.of("none");
 
     public KVCacheConfig {
         if (method == null) {
@@ -67,10 +72,8 @@ public record KVCacheConfig(KVCacheMethod method, int bits, int numResiduals, In
         if (codebookPath != null && method != KVCacheMethod.COMMVQ) {
             throw new InvalidKVCacheConfigException("codebook", "a codebook applies to commvq only, not " + method);
         }
-        if (codebookPath != null) {
-            // Calibrated codebook files are not implemented yet; refusing beats silently ignoring the path.
-            throw new InvalidKVCacheConfigException("codebook",
-                    "calibrated CommVQ codebook files are not supported yet; leave codebook unset (commvq fits its grids per block)");
+        if (codebookPath != null && codebookPath.toString().isBlank()) {
+            throw new InvalidKVCacheConfigException("codebook", "codebook must name a file, or 'none' for calibration-free commvq");
         }
     }
 

@@ -47,9 +47,12 @@ class KVCacheConfigTest {
     }
 
     @Test
-    void codebookFilesAreRefusedRatherThanIgnored() {
+    void codebookBelongsToCommvqAndIsCheckedWhenTheCacheIsBuilt() {
         rejects(() -> KVCacheConfig.of(KVCacheMethod.INT4).withCodebookPath(Path.of("x.bin")), "codebook", "commvq only");
-        rejects(() -> KVCacheConfig.of(KVCacheMethod.COMMVQ).withCodebookPath(Path.of("x.bin")), "codebook", "not supported yet");
+        rejects(() -> KVCacheConfig.of(KVCacheMethod.COMMVQ).withCodebookPath(Path.of(" ")), "codebook", "must name a file");
+        // existence and match are the builder's checks (CommVQCodebookTest): the path may be relative to the model
+        assertThat(KVCacheConfig.of(KVCacheMethod.COMMVQ).withCodebookPath(Path.of("x.bin")).codebookPath())
+                .isEqualTo(Path.of("x.bin"));
     }
 
     @Test

@@ -65,7 +65,12 @@ class ErrorsApiTest extends ApiTestBase {
             kv_cache group_size          | {"model":"fake-a","prompt":"x","kv_cache":{"group_size":48}}     | kv_cache.group_size
             kv_cache window_size         | {"model":"fake-a","prompt":"x","kv_cache":{"window_size":-1}}    | kv_cache.window_size
             kv_cache bits type           | {"model":"fake-a","prompt":"x","kv_cache":{"bits":"two"}}        | kv_cache.bits
-            kv_cache unknown field       | {"model":"fake-a","prompt":"x","kv_cache":{"codebook":"/etc/passwd"}} | kv_cache.codebook
+            kv_cache codebook path       | {"model":"fake-a","prompt":"x","kv_cache":{"method":"commvq","codebook":"/etc/passwd"}} | kv_cache.codebook
+            kv_cache codebook traversal  | {"model":"fake-a","prompt":"x","kv_cache":{"method":"commvq","codebook":"../x.bin"}} | kv_cache.codebook
+            kv_cache codebook for int4   | {"model":"fake-a","prompt":"x","kv_cache":{"method":"int4","codebook":"none"}} | kv_cache.codebook
+            kv_cache codebook missing    | {"model":"fake-a","prompt":"x","kv_cache":{"method":"commvq","codebook":"nope.bin"}} | kv_cache.codebook
+            kv_cache codebook type       | {"model":"fake-a","prompt":"x","kv_cache":{"method":"commvq","codebook":7}} | kv_cache.codebook
+            kv_cache unknown field       | {"model":"fake-a","prompt":"x","kv_cache":{"zip":true}}          | kv_cache.zip
             kv_cache type                | {"model":"fake-a","prompt":"x","kv_cache":7}                     | kv_cache
             """)
     void completionsBadInput(String name, String body, String param) {

@@ -64,6 +64,20 @@ final class QualityMarkdown {
                 }
             }
         }
+        // A calibrated codebook must beat the calibration-free default at equal or fewer bits.
+        for (String label : List.of("commvq 2x2", "commvq 1x2", "commvq 2x1", "commvq 1x1")) {
+            Optional<QualityRow> d = find(rows, label);
+            Optional<QualityRow> c = find(rows, label + " cal");
+            if (d.isPresent() && c.isPresent()) {
+                QualityRow dr = d.get(), cr = c.get();
+                bar(s, label + " cal uses no more key bits than the calibration-free default",
+                        cr.keyBits() <= dr.keyBits() + 1e-9, String.format("%.2f vs %.2f bits/elem", cr.keyBits(), dr.keyBits()));
+                bar(s, label + " cal beats the calibration-free default in key MSE", cr.keyRelMse() < dr.keyRelMse(),
+                        String.format("%.3e vs %.3e", cr.keyRelMse(), dr.keyRelMse()));
+                bar(s, label + " cal beats the calibration-free default in perplexity", cr.perplexity() < dr.perplexity(),
+                        String.format("%.4f vs %.4f", cr.perplexity(), dr.perplexity()));
+            }
+        }
         return s.toString();
     }
 

@@ -50,7 +50,7 @@ public final class QualityReport {
                 }
             }
         }
-        List<QualityConfigs.Named> configs = methods == null ? QualityConfigs.defaults() : QualityConfigs.parse(methods);
+        List<QualityConfigs.Named> configs = methods == null ? QualityConfigs.defaults(modelDir) : QualityConfigs.parse(methods);
         String command = "scripts/quality-report.sh" + (methods == null ? "" : " --methods " + methods)
                 + " --windows " + windowsWanted + " --context " + context + " --chunk " + chunk;
 

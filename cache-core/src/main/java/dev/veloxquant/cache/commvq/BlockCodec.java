@@ -29,6 +29,8 @@ final class BlockCodec {
     private final float[] unit;
     private final short[] fitOut = new short[CommVQParams.META_PER_PAIR];
     private final float[] weights;
+    /** Slots per axis in a calibrated level table ({@link LevelGrid#stride}). */
+    private final int stride;
     /** Weight the grid fit by token norm² (flag for the fixture ablation). */
     static final boolean WEIGHTED_FIT = !Boolean.getBoolean("veloxquant.commvq.unweighted");
 
@@ -49,6 +51,7 @@ final class BlockCodec {
         this.ys = new float[params.groupSize()];
         this.unit = new float[params.groupSize() * headDim];
         this.weights = new float[params.groupSize()];
+        this.stride = LevelGrid.stride(levels);
     }
 
     CommVQParams params() {
@@ -69,16 +72,22 @@ final class BlockCodec {
      */
     void encode(float[] src, int srcOff, int srcStride, int n, byte[] codes, int codeBase, short[] meta, int metaBase,
                 short[] norms, int normBase) {
-        encode(src, srcOff, srcStride, n, 0, codes, codeBase, meta, metaBase, norms, normBase);
+        encode(src, srcOff, srcStride, n, 0, codes, codeBase, meta, metaBase, norms, normBase, null);
+    }
+
+    void encode(float[] src, int srcOff, int srcStride, int n, int fitFrom, byte[] codes, int codeBase, short[] meta,
+                int metaBase, short[] norms, int normBase) {
+        encode(src, srcOff, srcStride, n, fitFrom, codes, codeBase, meta, metaBase, norms, normBase, null);
     }
 
     /**
      * As {@link #encode(float[], int, int, int, byte[], int, short[], int, short[], int)}, but the grids
      * are fitted to tokens {@code fitFrom..n-1} only (tokens before get the nearest, clamped codes):
      * the cache keeps attention-sink tokens exact elsewhere and keeps them from widening the grids.
+     * {@code lv}: the head's calibrated level table ({@link LevelGrid}), or null for the uniform grid.
      */
     void encode(float[] src, int srcOff, int srcStride, int n, int fitFrom, byte[] codes, int codeBase, short[] meta,
-                int metaBase, short[] norms, int normBase) {
+                int metaBase, short[] norms, int normBase, float[] lv) {
         for (int t = 0; t < n; t++) {
             int s = srcOff + t * srcStride;
             float scale = 1f;
@@ -112,7 +121,9 @@ final class BlockCodec {
                 xs[t - fitFrom] = unit[t * headDim + first[q]];
                 ys[t - fitFrom] = unit[t * headDim + second[q]];
             }
-            if (p.compactSteps()) {
+            if (lv != null) {
+                fitLevels(q, fitN, w, lv, meta, metaBase);
+            } else if (p.compactSteps()) {
                 int cx = UniformGridFit.fitCompact(xs, w, fitN, levels, meta, metaBase + q);
                 int cy = UniformGridFit.fitCompact(ys, w, fitN, levels, meta, metaBase + pairs + q);
                 meta[metaBase + 2 * pairs + q] = (short) (cx | (cy << 8));
@@ -128,6 +139,17 @@ final class BlockCodec {
             float loY = loY(meta, metaBase, q);
             float stY = stepY(meta, metaBase, q);
             int region = codeBase + q * pairBytes;
+            if (lv != null) {
+                // Exact nearest centre of the whole product codebook = nearest level per axis.
+                int ox = q * 2 * stride;
+                int oy = ox + stride;
+                for (int t = 0; t < n; t++) {
+                    int a = LevelGrid.index(unit[t * headDim + first[q]], loX, stX, lv, ox, levels);
+                    int b = LevelGrid.index(unit[t * headDim + second[q]], loY, stY, lv, oy, levels);
+                    putCode(codes, region, t, a | (b << axisBits));
+                }
+                continue;
+            }
             for (int t = 0; t < n; t++) {
                 int a = UniformGridFit.index(unit[t * headDim + first[q]], loX, stX, levels);
                 int b = UniformGridFit.index(unit[t * headDim + second[q]], loY, stY, levels);
@@ -136,10 +158,51 @@ final class BlockCodec {
         }
     }
 
+    /** Writes the grid of pair {@code q} fitted to the calibrated levels, in the block's meta layout. */
+    private void fitLevels(int q, int fitN, float[] w, float[] lv, short[] meta, int metaBase) {
+        int ox = q * 2 * stride;
+        int oy = ox + stride;
+        if (p.compactSteps()) {
+            int cx = LevelGrid.fitCompact(xs, w, fitN, lv, ox, levels, meta, metaBase + q);
+            int cy = LevelGrid.fitCompact(ys, w, fitN, lv, oy, levels, meta, metaBase + pairs + q);
+            meta[metaBase + 2 * pairs + q] = (short) (cx | (cy << 8));
+        } else {
+            LevelGrid.fitHalf(xs, w, fitN, lv, ox, levels, fitOut, 0);
+            LevelGrid.fitHalf(ys, w, fitN, lv, oy, levels, fitOut, 2);
+            for (int i = 0; i < CommVQParams.META_PER_PAIR; i++) {
+                meta[metaBase + i * pairs + q] = fitOut[i];
+            }
+        }
+    }
+
     /** Decodes {@code n} tokens of a block to pre-RoPE head vectors at {@code dst[dstOff + t·dstStride]}. */
     void decode(byte[] codes, int codeBase, short[] meta, int metaBase, short[] norms, int normBase, int n,
                 float[] dst, int dstOff, int dstStride) {
+        decode(codes, codeBase, meta, metaBase, norms, normBase, n, dst, dstOff, dstStride, null);
+    }
+
+    /** As above; {@code lv} the head's calibrated level table or null for the uniform grid. */
+    void decode(byte[] codes, int codeBase, short[] meta, int metaBase, short[] norms, int normBase, int n,
+                float[] dst, int dstOff, int dstStride, float[] lv) {
         int pairBytes = p.pairBlockBytes();
+        if (lv != null) {
+            for (int q = 0; q < pairs; q++) {
+                float loX = loX(meta, metaBase, q);
+                float stX = stepX(meta, metaBase, q);
+                float loY = loY(meta, metaBase, q);
+                float stY = stepY(meta, metaBase, q);
+                int ox = q * 2 * stride;
+                int region = codeBase + q * pairBytes;
+                for (int t = 0; t < n; t++) {
+                    int c = code(codes, region, t);
+                    float nf = p.tokenNorm() ? Float.float16ToFloat(norms[normBase + t]) : 1f;
+                    int o = dstOff + t * dstStride;
+                    dst[o + first[q]] = LevelGrid.value(loX, stX, lv[ox + (c & axisMask)]) * nf;
+                    dst[o + second[q]] = LevelGrid.value(loY, stY, lv[ox + stride + (c >>> axisBits)]) * nf;
+                }
+            }
+            return;
+        }
         for (int q = 0; q < pairs; q++) {
             float stX = stepX(meta, metaBase, q);
             float stY = stepY(meta, metaBase, q);

@@ -21,7 +21,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class CodeScorer {
     private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
-    private static final int VL = FS.length();
+    static final int VL = FS.length();
     private static final VectorSpecies<Byte> BS = byteSpecies(VL);
     private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
     private static final VectorSpecies<Short> SS = shortSpecies();
@@ -42,6 +42,10 @@ final class CodeScorer {
     private final float[] sY;
     private final float[] sYhi;
     private final float[] norm;
+    // Per-block lo of each axis (calibrated levels decode as lo + step·u).
+    private final float[] lX;
+    private final float[] lY;
+    private final int stride;
     private float[] qRe = new float[0];
     private float[] qIm = new float[0];
     private float[] wa = new float[0];
@@ -65,6 +69,9 @@ final class CodeScorer {
         this.sY = new float[pairs];
         this.sYhi = new float[pairs];
         this.norm = new float[g];
+        this.lX = new float[pairs];
+        this.lY = new float[pairs];
+        this.stride = LevelGrid.stride(params.levels());
     }
 
     private static VectorSpecies<Byte> byteSpecies(int lanes) {
@@ -94,6 +101,25 @@ final class CodeScorer {
      */
     void scoreBlocks(byte[] codes, short[] meta, short[] norms, int blocks, float[] q, int qOff, int numQueries,
                      float[] out, int outOff, int outStride) {
+        scoreBlocks(codes, meta, norms, blocks, q, qOff, numQueries, out, outOff, outStride, null);
+    }
+
+    /** Whether {@link #scoreBlocks} runs the vector path with a calibrated level table: one table fits a vector. */
+    boolean vectorizedLevels() {
+        return vectorized() && p.levels() <= VL;
+    }
+
+    /** As above with the head's calibrated level table {@code lv} ({@link LevelGrid}), null for the uniform grid. */
+    void scoreBlocks(byte[] codes, short[] meta, short[] norms, int blocks, float[] q, int qOff, int numQueries,
+                     float[] out, int outOff, int outStride, float[] lv) {
+        if (lv != null) {
+            if (vectorizedLevels()) {
+                scoreBlocksLevels(codes, meta, norms, blocks, q, qOff, numQueries, out, outOff, outStride, lv);
+            } else {
+                scoreTokensScalar(codes, meta, norms, 0, blocks * g, q, qOff, numQueries, out, outOff, outStride, lv);
+            }
+            return;
+        }
         if (!vectorized()) {
             scoreBlocksScalar(codes, meta, norms, blocks, q, qOff, numQueries, out, outOff, outStride);
             return;
@@ -232,6 +258,88 @@ final class CodeScorer {
         }
     }
 
+    /**
+     * {@link #scoreBlocks} with a calibrated level table: as the uniform path, but each axis code picks
+     * its level {@code u} from the pair's table by a lane shuffle (the table fits one vector), then
+     * {@code lo + step·u} as {@link LevelGrid#value}.
+     */
+    private void scoreBlocksLevels(byte[] codes, short[] meta, short[] norms, int blocks, float[] q, int qOff,
+                                   int numQueries, float[] out, int outOff, int outStride, float[] lv) {
+        float[][] starts = rope.blockStarts(blocks);
+        int blockBytes = p.blockCodeBytes();
+        int blockMeta = p.blockMetaShorts();
+        int run = g / p.codesPerByte();
+        int pairBits = p.pairCodeBits();
+        splitQueries(q, qOff, numQueries);
+        for (int b = 0; b < blocks; b++) {
+            loadBlock(meta, b * blockMeta, norms, b * g);
+            rotateQueriesVector(starts, b, numQueries);
+            int codeBase = b * blockBytes;
+            int t0 = b * g;
+            for (int c = 0; c < g / VL; c++) {
+                int m = (c * VL) / run;
+                int off = codeBase + c * VL - m * run;
+                for (int q0 = 0; q0 < numQueries; q0 += QG) {
+                    scoreChunkLevels(codes, off, m * pairBits, c * VL, q0 * pairs, Math.min(QG, numQueries - q0),
+                            out, outOff + t0 + c * VL + q0 * outStride, outStride, lv);
+                }
+            }
+        }
+    }
+
+    /** One chunk of VL tokens against up to four queries, every pair; levels looked up by shuffle. */
+    private void scoreChunkLevels(byte[] codes, int off, int shift, int e0, int w0, int m, float[] out, int o,
+                                  int outStride, float[] lv) {
+        int pairBytes = p.pairBlockBytes();
+        int axisBits = p.axisBits();
+        int axisMask = (1 << axisBits) - 1;
+        float[] inCos = rope.inCos;
+        float[] inSin = rope.inSin;
+        float[] inNegSin = rope.inNegSin;
+        FloatVector a0 = FloatVector.zero(FS);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int pr = 0; pr < pairs; pr++) {
+            IntVector iv = ((IntVector) ByteVector.fromArray(BS, codes, off + pr * pairBytes)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0)).lanewise(VectorOperators.LSHR, shift);
+            FloatVector ux = FloatVector.fromArray(FS, lv, pr * 2 * stride)
+                    .rearrange(iv.and(axisMask).toShuffle().cast(FS));
+            FloatVector uy = FloatVector.fromArray(FS, lv, (pr * 2 + 1) * stride)
+                    .rearrange(iv.lanewise(VectorOperators.LSHR, axisBits).and(axisMask).toShuffle().cast(FS));
+            FloatVector x = ux.fma(FloatVector.broadcast(FS, sX[pr]), FloatVector.broadcast(FS, lX[pr]));
+            FloatVector y = uy.fma(FloatVector.broadcast(FS, sY[pr]), FloatVector.broadcast(FS, lY[pr]));
+            int e = pr * g + e0;
+            FloatVector ec = FloatVector.fromArray(FS, inCos, e);
+            FloatVector xr = x.fma(ec, y.mul(FloatVector.fromArray(FS, inNegSin, e)));
+            FloatVector yr = x.fma(FloatVector.fromArray(FS, inSin, e), y.mul(ec));
+            int w = w0 + pr;
+            a0 = xr.fma(FloatVector.broadcast(FS, wa[w]), yr.fma(FloatVector.broadcast(FS, wb[w]), a0));
+            if (m > 1) {
+                a1 = xr.fma(FloatVector.broadcast(FS, wa[w + pairs]), yr.fma(FloatVector.broadcast(FS, wb[w + pairs]), a1));
+                if (m > 2) {
+                    a2 = xr.fma(FloatVector.broadcast(FS, wa[w + 2 * pairs]),
+                            yr.fma(FloatVector.broadcast(FS, wb[w + 2 * pairs]), a2));
+                    if (m > 3) {
+                        a3 = xr.fma(FloatVector.broadcast(FS, wa[w + 3 * pairs]),
+                                yr.fma(FloatVector.broadcast(FS, wb[w + 3 * pairs]), a3));
+                    }
+                }
+            }
+        }
+        FloatVector n = FloatVector.fromArray(FS, norm, e0);
+        a0.mul(n).intoArray(out, o);
+        if (m > 1) {
+            a1.mul(n).intoArray(out, o + outStride);
+        }
+        if (m > 2) {
+            a2.mul(n).intoArray(out, o + 2 * outStride);
+        }
+        if (m > 3) {
+            a3.mul(n).intoArray(out, o + 3 * outStride);
+        }
+    }
+
     /** Grid rows and norms of one block as floats (norms all 1 without token norms), with vector conversions. */
     private void loadBlockVector(short[] meta, int metaBase, short[] norms, int normBase) {
         if (p.compactSteps()) {
@@ -306,6 +414,12 @@ final class CodeScorer {
     /** Scores encoded tokens {@code [from, to)} (any bounds inside the encoded blocks) with the reference path. */
     void scoreTokensScalar(byte[] codes, short[] meta, short[] norms, int from, int to, float[] q, int qOff,
                            int numQueries, float[] out, int outOff, int outStride) {
+        scoreTokensScalar(codes, meta, norms, from, to, q, qOff, numQueries, out, outOff, outStride, null);
+    }
+
+    /** As above; {@code lv} the head's calibrated level table, or null for the uniform grid. */
+    void scoreTokensScalar(byte[] codes, short[] meta, short[] norms, int from, int to, float[] q, int qOff,
+                           int numQueries, float[] out, int outOff, int outStride, float[] lv) {
         if (from >= to) {
             return;
         }
@@ -321,8 +435,15 @@ final class CodeScorer {
                     float s = 0f;
                     for (int pr = 0; pr < pairs; pr++) {
                         int code = codec.code(codes, codeBase + pr * p.pairBlockBytes(), j);
-                        float x = UniformGridFit.value(bX[pr], sX[pr], code & axisMask);
-                        float y = UniformGridFit.value(bY[pr], sY[pr], code >>> axisBits);
+                        float x;
+                        float y;
+                        if (lv == null) {
+                            x = UniformGridFit.value(bX[pr], sX[pr], code & axisMask);
+                            y = UniformGridFit.value(bY[pr], sY[pr], code >>> axisBits);
+                        } else {
+                            x = LevelGrid.value(lX[pr], sX[pr], lv[pr * 2 * stride + (code & axisMask)]);
+                            y = LevelGrid.value(lY[pr], sY[pr], lv[(pr * 2 + 1) * stride + (code >>> axisBits)]);
+                        }
                         float ec = rope.inCos[pr * g + j];
                         float es = rope.inSin[pr * g + j];
                         float xr = x * ec - y * es;
@@ -421,6 +542,8 @@ final class CodeScorer {
         for (int pr = 0; pr < pairs; pr++) {
             sX[pr] = codec.stepX(meta, metaBase, pr);
             sY[pr] = codec.stepY(meta, metaBase, pr);
+            lX[pr] = codec.loX(meta, metaBase, pr);
+            lY[pr] = codec.loY(meta, metaBase, pr);
             bX[pr] = UniformGridFit.base(codec.loX(meta, metaBase, pr), sX[pr]);
             bY[pr] = UniformGridFit.base(codec.loY(meta, metaBase, pr), sY[pr]);
         }
@@ -428,6 +551,8 @@ final class CodeScorer {
             for (int j = 0; j < g; j++) {
                 norm[j] = Float.float16ToFloat(norms[normBase + j]);
             }
+        } else if (norm[0] != 1f) {
+            java.util.Arrays.fill(norm, 1f);
         }
     }
 

@@ -34,6 +34,9 @@ public final class CommVQKVCache implements KVCache {
     private final boolean quantizedValues;
     private final int valueRow;
     private final int valueGroup;
+    /** Per KV head the calibrated level table ({@link LevelGrid}), or null entries for the uniform grid. */
+    private final float[][] levelTables;
+    private final CommVQCodebook codebook;
 
     // Encoded blocks, per head.
     private byte[][] codes;
@@ -70,6 +73,32 @@ public final class CommVQKVCache implements KVCache {
      */
     public CommVQKVCache(int kvHeads, int headDim, RotaryEmbedding rope, CommVQParams params, int windowSize,
                          int valueBits, int sinkTokens) {
+        this(kvHeads, headDim, rope, params, windowSize, valueBits, sinkTokens, null, 0);
+    }
+
+    /**
+     * A cache whose block grids take their level shape from a calibrated codebook (layer
+     * {@code layer} of it); {@code codebook} null is the calibration-free uniform grid.
+     *
+     * @throws IllegalArgumentException if the codebook does not match the shape (see {@link CommVQCodebook#mismatch})
+     */
+    public CommVQKVCache(int kvHeads, int headDim, RotaryEmbedding rope, CommVQParams params, int windowSize,
+                         int valueBits, int sinkTokens, CommVQCodebook codebook, int layer) {
+        if (codebook != null) {
+            String why = codebook.mismatch(params.bits(), params.numResiduals(), params.layout(),
+                    Math.max(codebook.layers(), layer + 1), kvHeads, headDim, params.groupSize());
+            if (why != null) {
+                throw new IllegalArgumentException("codebook " + why);
+            }
+            if (!params.tokenNorm()) {
+                throw new IllegalArgumentException("a calibrated codebook needs token norms (its levels are unit-norm)");
+            }
+        }
+        this.codebook = codebook;
+        this.levelTables = new float[kvHeads][];
+        for (int h = 0; h < kvHeads && codebook != null; h++) {
+            levelTables[h] = codebook.headTable(layer, h);
+        }
         if (rope.headDim() != headDim || params.headDim() != headDim) {
             throw new IllegalArgumentException("headDim mismatch: cache " + headDim + ", rope " + rope.headDim()
                     + ", params " + params.headDim());
@@ -116,6 +145,11 @@ public final class CommVQKVCache implements KVCache {
 
     public CommVQParams params() {
         return params;
+    }
+
+    /** The calibrated codebook in use, or null for the calibration-free grids. */
+    public CommVQCodebook codebook() {
+        return codebook;
     }
 
     @Override
@@ -185,7 +219,7 @@ public final class CommVQKVCache implements KVCache {
                     sinkKeys[h] = Arrays.copyOf(wk, sinks * headDim);
                 }
                 codec.encode(blockScratch, 0, headDim, g, sinks, codes[h], b * params.blockCodeBytes(),
-                        meta[h], b * params.blockMetaShorts(), norms[h], b * g);
+                        meta[h], b * params.blockMetaShorts(), norms[h], b * g, levelTables[h]);
                 if (quantizedValues) {
                     for (int j = 0; j < g; j++) {
                         int tok = b * g + j;
@@ -217,11 +251,12 @@ public final class CommVQKVCache implements KVCache {
         int g = params.groupSize();
         int enc = encodedTokens();
         int full = Math.min(blocks, upTo / g);
-        scorer.scoreBlocks(codes[kvHead], meta[kvHead], norms[kvHead], full, q, qOff, numQueries, out, outOff, upTo);
+        scorer.scoreBlocks(codes[kvHead], meta[kvHead], norms[kvHead], full, q, qOff, numQueries, out, outOff, upTo,
+                levelTables[kvHead]);
         int encUpTo = Math.min(upTo, enc);
         // upTo may end inside an encoded block: the reference path scores that tail.
         scorer.scoreTokensScalar(codes[kvHead], meta[kvHead], norms[kvHead], full * g, encUpTo, q, qOff, numQueries,
-                out, outOff, upTo);
+                out, outOff, upTo, levelTables[kvHead]);
         if (upTo > enc) {
             scorer.scoreFp16Vector(windowKeys[kvHead], enc, upTo - enc, q, qOff, numQueries, out, outOff, upTo);
         }
@@ -259,7 +294,7 @@ public final class CommVQKVCache implements KVCache {
         int g = params.groupSize();
         for (int b = 0; b < blocks; b++) {
             codec.decode(codes[kvHead], b * params.blockCodeBytes(), meta[kvHead], b * params.blockMetaShorts(),
-                    norms[kvHead], b * g, g, out, b * g * headDim, headDim);
+                    norms[kvHead], b * g, g, out, b * g * headDim, headDim, levelTables[kvHead]);
         }
         int enc = encodedTokens();
         for (int x = 0; x < (size - enc) * headDim; x++) {

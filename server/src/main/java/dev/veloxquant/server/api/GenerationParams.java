@@ -9,6 +9,7 @@ import dev.veloxquant.server.kv.KvCacheSettings;
 import dev.veloxquant.server.model.ServedModel;
 import tools.jackson.databind.JsonNode;
 
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -91,7 +92,8 @@ record GenerationParams(SamplingParams sampling, Long seed, List<String> stop, S
                 p.presencePenalty(), p.frequencyPenalty(), p.logitBias());
     }
 
-    static final Set<String> KV_FIELDS = Set.of("method", "bits", "num_residuals", "value_bits", "group_size", "window_size");
+    static final Set<String> KV_FIELDS = Set.of("method", "bits", "num_residuals", "value_bits", "group_size", "window_size",
+            "codebook");
 
     /** {@code kv_cache}: an object of the fields above, or just a method name as a string. */
     static KvCacheSettings kvCache(JsonRequest r) {
@@ -109,7 +111,24 @@ record GenerationParams(SamplingParams sampling, Long seed, List<String> stop, S
         return new KvCacheSettings(m == null ? null : method(m),
                 kv.integer("bits", -big, big), kv.integer("num_residuals", -big, big),
                 kv.integer("value_bits", -big, big), kv.integer("group_size", -big, big),
-                kv.integer("window_size", -big, big), null);
+                kv.integer("window_size", -big, big), codebook(kv));
+    }
+
+    /**
+     * {@code kv_cache.codebook}: {@code "none"} (calibration-free commvq) or the name of a codebook file
+     * in the model's directory. Clients never name other paths: the server's file system is not
+     * theirs to probe (the operator's yml may name any path).
+     */
+    private static Path codebook(JsonRequest kv) {
+        String name = kv.string("codebook");
+        if (name == null) {
+            return null;
+        }
+        if (name.isBlank() || name.contains("/") || name.contains("\\") || name.equals("..") || name.equals(".")) {
+            throw kv.invalid("codebook", "'codebook' must be 'none' or the name of a codebook file in the model's directory"
+                    + " (e.g. commvq-codebook-b2r2.bin), not a path.");
+        }
+        return Path.of(name);
     }
 
     private static KVCacheMethod method(String name) {

@@ -1,0 +1,234 @@
+package dev.veloxquant.cache.commvq;
+
+import dev.veloxquant.cache.RopeLayout;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.CRC32;
+
+/**
+ * A calibrated CommVQ key codebook for one model: per layer, KV head, RoPE pair and axis the
+ * {@code L = 2^(bits·numResiduals)} levels {@code u_0 < … < u_{L−1}} (grid units) of the complex
+ * centres {@code (lo_x + step_x·u_a) + i·(lo_y + step_y·u_b)}; {@code lo, step} stay per block (see
+ * {@link LevelGrid}). Fitted by EM on calibration keys ({@link CodebookFit}); shared by every
+ * sequence of the model, so not charged to a sequence's footprint (like the RoPE tables).
+ *
+ * <p>File format, version 1, little-endian ({@link #FILE_PREFIX}{@code b<bits>r<R>.bin} next to the
+ * model):
+ * <pre>
+ *  0  4  magic "CVQB"
+ *  4  2  version (1)
+ *  6  1  bits per stage        7  1  residual stages
+ *  8  1  RoPE layout (0 half-split, 1 interleaved)   9  1  reserved (0)
+ * 10  2  layers               12  2  KV heads
+ * 14  2  head_dim             16  2  group size the levels were fitted for
+ * 18  2  levels per axis L    20  4  reserved (0)
+ * 24  8  calibration tokens (informational)
+ * 32  4·layers·kvHeads·(head_dim/2)·2·L  float32 levels [layer][head][pair][axis (0 real, 1 imaginary)][L]
+ * end 4  CRC32 of every byte before it
+ * </pre>
+ */
+public final class CommVQCodebook {
+    public static final String FILE_PREFIX = "commvq-codebook-";
+    private static final int MAGIC = 'C' | 'V' << 8 | 'Q' << 16 | 'B' << 24;
+    public static final int VERSION = 1;
+    private static final int HEADER = 32;
+
+    private final int bits;
+    private final int numResiduals;
+    private final RopeLayout layout;
+    private final int layers;
+    private final int kvHeads;
+    private final int headDim;
+    private final int groupSize;
+    private final long calibrationTokens;
+    private final float[] levels;
+
+    /** @param levels {@code [layer][head][pair][axis][L]}, each axis strictly increasing and finite */
+    public CommVQCodebook(int bits, int numResiduals, RopeLayout layout, int layers, int kvHeads, int headDim,
+                          int groupSize, long calibrationTokens, float[] levels) {
+        new CommVQParams(bits, numResiduals, groupSize, layout, headDim, true, true); // validates the shape
+        if (layers <= 0 || kvHeads <= 0) {
+            throw new IllegalArgumentException("layers and kvHeads must be positive, got " + layers + ", " + kvHeads);
+        }
+        int l = 1 << (bits * numResiduals);
+        long want = (long) layers * kvHeads * headDim * l;
+        if (levels.length != want) {
+            throw new IllegalArgumentException("expected " + want + " levels, got " + levels.length);
+        }
+        for (int a = 0; a < levels.length / l; a++) {
+            for (int i = 0; i < l; i++) {
+                float u = levels[a * l + i];
+                if (!Float.isFinite(u) || (i > 0 && !(u > levels[a * l + i - 1]))) {
+                    throw new IllegalArgumentException("levels of axis table " + a + " are not finite and strictly increasing");
+                }
+            }
+        }
+        this.bits = bits;
+        this.numResiduals = numResiduals;
+        this.layout = layout;
+        this.layers = layers;
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
+        this.groupSize = groupSize;
+        this.calibrationTokens = calibrationTokens;
+        this.levels = levels.clone();
+    }
+
+    /** {@code commvq-codebook-b<bits>r<R>.bin}: the name the builder looks for next to a model. */
+    public static String fileName(int bits, int numResiduals) {
+        return FILE_PREFIX + "b" + bits + "r" + numResiduals + ".bin";
+    }
+
+    public int bits() {
+        return bits;
+    }
+
+    public int numResiduals() {
+        return numResiduals;
+    }
+
+    public RopeLayout layout() {
+        return layout;
+    }
+
+    public int layers() {
+        return layers;
+    }
+
+    public int kvHeads() {
+        return kvHeads;
+    }
+
+    public int headDim() {
+        return headDim;
+    }
+
+    public int groupSize() {
+        return groupSize;
+    }
+
+    public long calibrationTokens() {
+        return calibrationTokens;
+    }
+
+    /** Levels per axis, {@code 2^(bits·numResiduals)}. */
+    public int levelsPerAxis() {
+        return 1 << (bits * numResiduals);
+    }
+
+    /** Level {@code i} of one axis table. */
+    public float level(int layer, int head, int pair, int axis, int i) {
+        return levels[tableOffset(layer, head) + (pair * 2 + axis) * levelsPerAxis() + i];
+    }
+
+    /** The padded table of one layer and head that codec and scorer read ({@link LevelGrid}). */
+    float[] headTable(int layer, int head) {
+        return LevelGrid.padded(levels, tableOffset(layer, head), headDim / 2, levelsPerAxis());
+    }
+
+    private int tableOffset(int layer, int head) {
+        return (layer * kvHeads + head) * headDim * levelsPerAxis();
+    }
+
+    /** Bytes of the file (and, within a few, of the codebook in memory). */
+    public long fileBytes() {
+        return HEADER + 4L * levels.length + 4;
+    }
+
+    /**
+     * Why this codebook cannot serve a cache of this shape, or null if it can: every field must match
+     * (the levels were fitted for exactly this model, bit split and block size).
+     */
+    public String mismatch(int bits, int numResiduals, RopeLayout layout, int layers, int kvHeads, int headDim,
+                           int groupSize) {
+        if (bits != this.bits || numResiduals != this.numResiduals) {
+            return "fitted for bits=" + this.bits + " num_residuals=" + this.numResiduals + ", the cache asks bits="
+                    + bits + " num_residuals=" + numResiduals;
+        }
+        if (layers != this.layers || kvHeads != this.kvHeads || headDim != this.headDim) {
+            return "fitted for " + this.layers + " layers x " + this.kvHeads + " KV heads x head_dim " + this.headDim
+                    + ", the model has " + layers + " x " + kvHeads + " x " + headDim;
+        }
+        if (layout != this.layout) {
+            return "fitted for RoPE layout " + this.layout + ", the model uses " + layout;
+        }
+        if (groupSize != this.groupSize) {
+            return "fitted for group_size " + this.groupSize + ", the cache asks " + groupSize;
+        }
+        return null;
+    }
+
+    public void write(Path file) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate((int) fileBytes()).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(MAGIC).putShort((short) VERSION).put((byte) bits).put((byte) numResiduals)
+                .put((byte) (layout == RopeLayout.HALF ? 0 : 1)).put((byte) 0)
+                .putShort((short) layers).putShort((short) kvHeads).putShort((short) headDim)
+                .putShort((short) groupSize).putShort((short) levelsPerAxis()).putInt(0).putLong(calibrationTokens);
+        for (float u : levels) {
+            b.putFloat(u);
+        }
+        CRC32 crc = new CRC32();
+        crc.update(b.array(), 0, b.position());
+        b.putInt((int) crc.getValue());
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.write(tmp, b.array());
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** Reads and validates a codebook file; every defect is an {@link IOException} saying what is wrong. */
+    public static CommVQCodebook read(Path file) throws IOException {
+        long size = Files.size(file);
+        if (size < HEADER + 4 || size > (1L << 30)) {
+            throw new IOException(file + " is not a CommVQ codebook file (" + size + " bytes)");
+        }
+        byte[] all = Files.readAllBytes(file);
+        ByteBuffer b = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
+        if (b.getInt() != MAGIC) {
+            throw new IOException(file + " is not a CommVQ codebook file (bad magic)");
+        }
+        int version = b.getShort() & 0xFFFF;
+        if (version != VERSION) {
+            throw new IOException(file + ": codebook version " + version + " is not supported (this build reads " + VERSION + ")");
+        }
+        int bits = b.get();
+        int res = b.get();
+        int layoutCode = b.get();
+        b.get();
+        int layers = b.getShort() & 0xFFFF;
+        int kvHeads = b.getShort() & 0xFFFF;
+        int headDim = b.getShort() & 0xFFFF;
+        int group = b.getShort() & 0xFFFF;
+        int l = b.getShort() & 0xFFFF;
+        b.getInt();
+        long tokens = b.getLong();
+        if (layoutCode != 0 && layoutCode != 1) {
+            throw new IOException(file + ": unknown RoPE layout code " + layoutCode);
+        }
+        if (bits < 1 || bits > 4 || res < 1 || res > 4 || l != 1 << (bits * res)) {
+            throw new IOException(file + ": inconsistent header (bits " + bits + ", residuals " + res + ", levels " + l + ")");
+        }
+        long want = HEADER + 4L * layers * kvHeads * headDim * l + 4;
+        if (all.length != want) {
+            throw new IOException(file + ": " + all.length + " bytes, the header implies " + want + " (truncated or corrupt)");
+        }
+        CRC32 crc = new CRC32();
+        crc.update(all, 0, all.length - 4);
+        if ((int) crc.getValue() != ByteBuffer.wrap(all, all.length - 4, 4).order(ByteOrder.LITTLE_ENDIAN).getInt()) {
+            throw new IOException(file + ": checksum mismatch (corrupt file)");
+        }
+        float[] levels = new float[(int) ((want - HEADER - 4) / 4)];
+        for (int i = 0; i < levels.length; i++) {
+            levels[i] = b.getFloat();
+        }
+        try {
+            return new CommVQCodebook(bits, res, layoutCode == 0 ? RopeLayout.HALF : RopeLayout.INTERLEAVED, layers,
+                    kvHeads, headDim, group, tokens, levels);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
+    }
+}
