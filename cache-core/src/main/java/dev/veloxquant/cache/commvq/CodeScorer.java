@@ -1,5 +1,6 @@
 package dev.veloxquant.cache.commvq;
 
+import dev.veloxquant.cache.simd.Lanes;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -498,7 +499,7 @@ final class CodeScorer {
                 acc = xr.fma(FloatVector.fromArray(FS, wa, qi * pairs + pr),
                         yr.fma(FloatVector.fromArray(FS, wb, qi * pairs + pr), acc));
             }
-            out[o + qi * outStride] = acc.reduceLanes(VectorOperators.ADD);
+            out[o + qi * outStride] = Lanes.sum(acc);
         }
     }
 

@@ -75,13 +75,13 @@ public final class Fp16Kernels {
                         }
                     }
                 }
-                out[o + t] = a0.reduceLanes(VectorOperators.ADD);
+                out[o + t] = Lanes.sum(a0);
                 if (m > 1) {
-                    out[o + outStride + t] = a1.reduceLanes(VectorOperators.ADD);
+                    out[o + outStride + t] = Lanes.sum(a1);
                     if (m > 2) {
-                        out[o + 2 * outStride + t] = a2.reduceLanes(VectorOperators.ADD);
+                        out[o + 2 * outStride + t] = Lanes.sum(a2);
                         if (m > 3) {
-                            out[o + 3 * outStride + t] = a3.reduceLanes(VectorOperators.ADD);
+                            out[o + 3 * outStride + t] = Lanes.sum(a3);
                         }
                     }
                 }

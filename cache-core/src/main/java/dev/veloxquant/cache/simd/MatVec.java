@@ -20,7 +20,7 @@ public final class MatVec {
             for (int j = 0; j < n; j += Simd.L) {
                 acc = FloatVector.fromArray(Simd.F, m, r + j).fma(FloatVector.fromArray(Simd.F, x, xOff + j), acc);
             }
-            y[yOff + i] = acc.reduceLanes(VectorOperators.ADD);
+            y[yOff + i] = Lanes.sum(acc);
         }
     }
 

@@ -50,7 +50,7 @@ public final class Softmax {
             e.intoArray(a, off + i);
             vsum = vsum.add(e);
         }
-        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(vsum);
         for (int i = full; i < n; i++) {
             float e = (float) Math.exp(a[off + i] * scale - max);
             a[off + i] = e;

@@ -52,7 +52,7 @@ public final class UniformKernels {
                     qv.mul(FloatVector.fromArray(Simd.F, sf, d)).intoArray(qs, qi * headDim + d);
                     z = qv.fma(FloatVector.fromArray(Simd.F, zf, d), z);
                 }
-                qz[qi] = z.reduceLanes(VectorOperators.ADD);
+                qz[qi] = Lanes.sum(z);
             }
             foldedGroupScores(codes, codesOff + (t0 / groupSize) * groupBytes, tb, headDim, bits, n, qs, qz, nq,
                     out, outOff + t0, outStride);
@@ -194,7 +194,7 @@ public final class UniformKernels {
                             wv.mul(FloatVector.fromArray(Simd.F, sf, t)).intoArray(ws, dst + t);
                             zacc = wv.fma(FloatVector.fromArray(Simd.F, zf, t), zacc);
                         }
-                        float z = zacc.reduceLanes(VectorOperators.ADD);
+                        float z = Lanes.sum(zacc);
                         for (int t = full; t < n; t++) {
                             ws[dst + t] = w[wb + t] * sf[t];
                             z += w[wb + t] * zf[t];
