@@ -1,5 +1,6 @@
 package dev.veloxquant.engine.kernel;
 
+import dev.veloxquant.cache.simd.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -104,10 +105,10 @@ public final class Bf16Matrix implements Matrix {
             a2 = odd(w2).fma(xo, a2);
             a3 = odd(w3).fma(xo, a3);
         }
-        y[t * rows + r] = a0.reduceLanes(VectorOperators.ADD) + tail(xp, xb, r);
-        y[t * rows + r + 1] = a1.reduceLanes(VectorOperators.ADD) + tail(xp, xb, r + 1);
-        y[t * rows + r + 2] = a2.reduceLanes(VectorOperators.ADD) + tail(xp, xb, r + 2);
-        y[t * rows + r + 3] = a3.reduceLanes(VectorOperators.ADD) + tail(xp, xb, r + 3);
+        y[t * rows + r] = Lanes.sum(a0) + tail(xp, xb, r);
+        y[t * rows + r + 1] = Lanes.sum(a1) + tail(xp, xb, r + 1);
+        y[t * rows + r + 2] = Lanes.sum(a2) + tail(xp, xb, r + 2);
+        y[t * rows + r + 3] = Lanes.sum(a3) + tail(xp, xb, r + 3);
     }
 
     private void rows4tokens2(float[] xp, int t, float[] y, int r) {
@@ -149,14 +150,14 @@ public final class Bf16Matrix implements Matrix {
         }
         int y0 = t * rows + r;
         int y1 = y0 + rows;
-        y[y0] = a0.reduceLanes(VectorOperators.ADD) + tail(xp, xb, r);
-        y[y0 + 1] = a1.reduceLanes(VectorOperators.ADD) + tail(xp, xb, r + 1);
-        y[y0 + 2] = a2.reduceLanes(VectorOperators.ADD) + tail(xp, xb, r + 2);
-        y[y0 + 3] = a3.reduceLanes(VectorOperators.ADD) + tail(xp, xb, r + 3);
-        y[y1] = c0.reduceLanes(VectorOperators.ADD) + tail(xp, xb2, r);
-        y[y1 + 1] = c1.reduceLanes(VectorOperators.ADD) + tail(xp, xb2, r + 1);
-        y[y1 + 2] = c2.reduceLanes(VectorOperators.ADD) + tail(xp, xb2, r + 2);
-        y[y1 + 3] = c3.reduceLanes(VectorOperators.ADD) + tail(xp, xb2, r + 3);
+        y[y0] = Lanes.sum(a0) + tail(xp, xb, r);
+        y[y0 + 1] = Lanes.sum(a1) + tail(xp, xb, r + 1);
+        y[y0 + 2] = Lanes.sum(a2) + tail(xp, xb, r + 2);
+        y[y0 + 3] = Lanes.sum(a3) + tail(xp, xb, r + 3);
+        y[y1] = Lanes.sum(c0) + tail(xp, xb2, r);
+        y[y1 + 1] = Lanes.sum(c1) + tail(xp, xb2, r + 1);
+        y[y1 + 2] = Lanes.sum(c2) + tail(xp, xb2, r + 2);
+        y[y1 + 3] = Lanes.sum(c3) + tail(xp, xb2, r + 3);
     }
 
     private float dot1(float[] xp, int xb, int r) {
@@ -167,7 +168,7 @@ public final class Bf16Matrix implements Matrix {
             a = even(wv).fma(FloatVector.fromArray(F, xp, xb + c), a);
             a = odd(wv).fma(FloatVector.fromArray(F, xp, xb + c + L), a);
         }
-        return a.reduceLanes(VectorOperators.ADD) + tail(xp, xb, r);
+        return Lanes.sum(a) + tail(xp, xb, r);
     }
 
     private float tail(float[] xp, int xb, int r) {

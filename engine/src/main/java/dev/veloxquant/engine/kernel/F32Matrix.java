@@ -1,5 +1,6 @@
 package dev.veloxquant.engine.kernel;
 
+import dev.veloxquant.cache.simd.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -54,7 +55,7 @@ public final class F32Matrix implements Matrix {
                     a = FloatVector.fromMemorySegment(F, w, b0 + 4L * c, ByteOrder.LITTLE_ENDIAN)
                             .fma(FloatVector.fromArray(F, x, xb + c), a);
                 }
-                float s = a.reduceLanes(VectorOperators.ADD);
+                float s = Lanes.sum(a);
                 for (int c = blocked; c < cols; c++) {
                     s += w.getAtIndex(F32, (long) r * cols + c) * x[xb + c];
                 }

@@ -1,5 +1,6 @@
 package dev.veloxquant.engine.kernel;
 
+import dev.veloxquant.cache.simd.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -19,7 +20,7 @@ public final class RmsNorm {
             FloatVector v = FloatVector.fromArray(F, x, xOff + i);
             acc = v.fma(v, acc);
         }
-        float ss = acc.reduceLanes(VectorOperators.ADD);
+        float ss = Lanes.sum(acc);
         for (; i < n; i++) {
             ss += x[xOff + i] * x[xOff + i];
         }

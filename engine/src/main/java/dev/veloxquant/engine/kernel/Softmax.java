@@ -1,5 +1,6 @@
 package dev.veloxquant.engine.kernel;
 
+import dev.veloxquant.cache.simd.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -30,7 +31,7 @@ public final class Softmax {
             e.intoArray(x, off + i);
             sum = sum.add(e);
         }
-        float s = sum.reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(sum);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[off + i] * scale - shift);
             x[off + i] = e;

@@ -1,5 +1,6 @@
 package dev.veloxquant.engine.kernel;
 
+import dev.veloxquant.cache.simd.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -24,7 +25,7 @@ public final class VectorMath {
         for (; i + l <= n; i += l) {
             acc0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc0);
         }
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(acc0.add(acc1));
         for (; i < n; i++) {
             s += a[aOff + i] * b[bOff + i];
         }
