@@ -26,6 +26,8 @@ final class CodeScorer {
     private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
     static final int VL = FS.length();
     private static final VectorSpecies<Byte> BS = byteSpecies(VL);
+    /** Bytes as wide as a float vector (4·VL). */
+    private static final VectorSpecies<Byte> BW = VectorSpecies.of(byte.class, FS.vectorShape());
     private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
     private static final VectorSpecies<Short> SS = shortSpecies();
     /** Queries scored together per pass over the codes; more are done in further passes. */
@@ -63,7 +65,15 @@ final class CodeScorer {
     /** Byte-split runs shorter than a vector: lane l reads byte l % run, shifted by shiftTab[chunk·VL + l]. */
     private final VectorShuffle<Byte> repeatRun;
     private final int[] shiftTab;
+    /** Bit streams: lane l's 4 bytes from byte (l·bits)/8 (one permute of a float-vector-wide byte vector), shift (l·bits) % 8. */
+    private final VectorShuffle<Byte> streamIdx;
+    private final int[] streamShift;
     private float[] partial = new float[0];
+    /** Interleaved fp16 window: in-block cos/sin per token in head-vector order, rotated queries interleaved. */
+    private float[] cosI;
+    private float[] sinI;
+    private float[] wI = new float[0];
+    private static final VectorShuffle<Float> SWAP = VectorShuffle.fromOp(FS, i -> i ^ 1);
     private float[] qRe = new float[0];
     private float[] qIm = new float[0];
     private float[] wa = new float[0];
@@ -95,13 +105,28 @@ final class CodeScorer {
         this.cy = new int[VL];
         this.xr = new float[2 * pairs * VL];
         this.yr = new float[2 * pairs * VL];
-        this.tail = new byte[VL];
+        this.tail = new byte[4 * VL];
         this.cosP = g >= VL ? rope.inCos : java.util.Arrays.copyOf(rope.inCos, pairs * g + VL);
         this.sinP = g >= VL ? rope.inSin : java.util.Arrays.copyOf(rope.inSin, pairs * g + VL);
         this.negSinP = g >= VL ? rope.inNegSin : java.util.Arrays.copyOf(rope.inNegSin, pairs * g + VL);
         int k = params.codesPerByte();
         int chunk = Math.min(g, VL);
         int run = k > 0 ? g / k : 0;
+        if (k == 0 && VL >= 8) {
+            int bitsPer = params.pairCodeBits();
+            int[] idx = new int[4 * VL];
+            this.streamShift = new int[VL];
+            for (int l = 0; l < VL; l++) {
+                for (int i = 0; i < 4; i++) {
+                    idx[4 * l + i] = (l * bitsPer >>> 3) + i;
+                }
+                streamShift[l] = (l * bitsPer) & 7;
+            }
+            this.streamIdx = VectorShuffle.fromArray(BW, idx, 0);
+        } else {
+            this.streamIdx = null;
+            this.streamShift = new int[0];
+        }
         if (BS != null && k > 0 && run < chunk) {
             int[] idx = new int[VL];
             this.shiftTab = new int[(g / chunk) * VL];
@@ -573,8 +598,19 @@ final class CodeScorer {
             return;
         }
         // little-endian bit stream; a chunk starts on a byte (j0·bits is a multiple of 8)
+        int chunkByte = (int) ((long) j0 * bitsPer >>> 3);
+        if (streamIdx != null) {
+            // lane l gathers the 4 bytes from (l·bits)/8 by one byte permute, then shifts by (l·bits) % 8
+            int pairMask = bitsPer == 32 ? -1 : (1 << bitsPer) - 1;
+            IntVector sh = IntVector.fromArray(IS, streamShift, 0);
+            for (int pr = 0; pr < pairs; pr++) {
+                ((IntVector) loadWide(codes, codeBase + pr * pairBytes + chunkByte).rearrange(streamIdx)
+                        .reinterpretAsInts()).lanewise(VectorOperators.LSHR, sh).and(pairMask).intoArray(cs, pr * VL);
+            }
+            return;
+        }
         for (int pr = 0; pr < pairs; pr++) {
-            int src = codeBase + pr * pairBytes + (int) ((long) j0 * bitsPer >>> 3);
+            int src = codeBase + pr * pairBytes + chunkByte;
             long acc = 0;
             int have = 0;
             int dst = pr * VL;
@@ -598,6 +634,16 @@ final class CodeScorer {
         java.util.Arrays.fill(tail, (byte) 0);
         System.arraycopy(codes, off, tail, 0, codes.length - off);
         return ByteVector.fromArray(BS, tail, 0);
+    }
+
+    /** 4·VL code bytes from {@code off} (the float vector's width); past the end of the array from a zero-padded copy. */
+    private ByteVector loadWide(byte[] codes, int off) {
+        if (off + 4 * VL <= codes.length) {
+            return ByteVector.fromArray(BW, codes, off);
+        }
+        java.util.Arrays.fill(tail, (byte) 0);
+        System.arraycopy(codes, off, tail, 0, codes.length - off);
+        return ByteVector.fromArray(BW, tail, 0);
     }
 
     /** Uniform grid: {@code base + step·code} per axis, then the in-block rotation, into {@code xr/yr[slot ..]}. */
@@ -888,8 +934,12 @@ final class CodeScorer {
         if (count == 0) {
             return;
         }
-        if (p.layout() != dev.veloxquant.cache.RopeLayout.HALF || SS == null || pairs % VL != 0) {
+        if (SS == null || pairs % VL != 0) {
             scoreFp16(keys, firstPos, count, q, qOff, numQueries, out, outOff, outStride);
+            return;
+        }
+        if (p.layout() != dev.veloxquant.cache.RopeLayout.HALF) {
+            scoreFp16Interleaved(keys, firstPos, count, q, qOff, numQueries, out, outOff, outStride);
             return;
         }
         int headDim = p.headDim();
@@ -904,6 +954,59 @@ final class CodeScorer {
                 block = b;
             }
             scoreHalfToken(keys, i * headDim, (t - b * g) * pairs, numQueries, out, outOff + t, outStride);
+        }
+    }
+
+    /**
+     * Interleaved layout ({@code x0 y0 x1 y1 …}): lanes over the head vector as stored. The rotated key
+     * is {@code v·C + swap(v)·S} with {@code C = (c0 c0 c1 c1 …)}, {@code S = (−s0 s0 −s1 s1 …)} at the
+     * token's in-block offset and {@code swap} exchanging the two parts of each pair; its dot with the
+     * rotated query {@code (wa0 wb0 wa1 wb1 …)} is the score.
+     */
+    private void scoreFp16Interleaved(short[] keys, int firstPos, int count, float[] q, int qOff, int numQueries,
+                                      float[] out, int outOff, int outStride) {
+        int headDim = p.headDim();
+        if (cosI == null) {
+            cosI = new float[g * headDim];
+            sinI = new float[g * headDim];
+            for (int j = 0; j < g; j++) {
+                for (int pr = 0; pr < pairs; pr++) {
+                    cosI[j * headDim + 2 * pr] = rope.inCos[pr * g + j];
+                    cosI[j * headDim + 2 * pr + 1] = rope.inCos[pr * g + j];
+                    sinI[j * headDim + 2 * pr] = -rope.inSin[pr * g + j];
+                    sinI[j * headDim + 2 * pr + 1] = rope.inSin[pr * g + j];
+                }
+            }
+        }
+        if (wI.length < numQueries * headDim) {
+            wI = new float[numQueries * headDim];
+        }
+        float[][] starts = rope.blockStarts((firstPos + count - 1) / g + 1);
+        splitQueries(q, qOff, numQueries);
+        int block = -1;
+        for (int i = 0; i < count; i++) {
+            int t = firstPos + i;
+            int b = t / g;
+            if (b != block) {
+                rotateQueriesVector(starts, b, numQueries);
+                for (int x = 0; x < numQueries * pairs; x++) {
+                    wI[2 * x] = wa[x];
+                    wI[2 * x + 1] = wb[x];
+                }
+                block = b;
+            }
+            int kOff = i * headDim;
+            int e = (t - b * g) * headDim;
+            for (int qi = 0; qi < numQueries; qi++) {
+                FloatVector acc = FloatVector.zero(FS);
+                for (int d = 0; d < headDim; d += VL) {
+                    FloatVector v = HalfFloatValues.finiteToFloat(keys, kOff + d);
+                    FloatVector kr = v.fma(FloatVector.fromArray(FS, cosI, e + d),
+                            v.rearrange(SWAP).mul(FloatVector.fromArray(FS, sinI, e + d)));
+                    acc = kr.fma(FloatVector.fromArray(FS, wI, qi * headDim + d), acc);
+                }
+                out[outOff + qi * outStride + t] = Lanes.sum(acc);
+            }
         }
     }
 
