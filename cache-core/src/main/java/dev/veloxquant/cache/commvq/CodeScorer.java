@@ -4,8 +4,10 @@ import dev.veloxquant.cache.simd.Lanes;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -24,6 +26,8 @@ final class CodeScorer {
     private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
     static final int VL = FS.length();
     private static final VectorSpecies<Byte> BS = byteSpecies(VL);
+    /** Bytes as wide as a float vector (4·VL). */
+    private static final VectorSpecies<Byte> BW = VectorSpecies.of(byte.class, FS.vectorShape());
     private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
     private static final VectorSpecies<Short> SS = shortSpecies();
     /** Queries scored together per pass over the codes; more are done in further passes. */
@@ -47,6 +51,29 @@ final class CodeScorer {
     private final float[] lX;
     private final float[] lY;
     private final int stride;
+    // General path scratch: pair codes [pair·VL + lane], level indices, rotated decoded keys of two chunks.
+    private final int[] cs;
+    private final int[] cx;
+    private final int[] cy;
+    private final float[] xr;
+    private final float[] yr;
+    private final byte[] tail;
+    /** In-block rotation tables, padded by a vector when G < VL (the lanes past G read zeros). */
+    private final float[] cosP;
+    private final float[] sinP;
+    private final float[] negSinP;
+    /** Byte-split runs shorter than a vector: lane l reads byte l % run, shifted by shiftTab[chunk·VL + l]. */
+    private final VectorShuffle<Byte> repeatRun;
+    private final int[] shiftTab;
+    /** Bit streams: lane l's 4 bytes from byte (l·bits)/8 (one permute of a float-vector-wide byte vector), shift (l·bits) % 8. */
+    private final VectorShuffle<Byte> streamIdx;
+    private final int[] streamShift;
+    private float[] partial = new float[0];
+    /** Interleaved fp16 window: in-block cos/sin per token in head-vector order, rotated queries interleaved. */
+    private float[] cosI;
+    private float[] sinI;
+    private float[] wI = new float[0];
+    private static final VectorShuffle<Float> SWAP = VectorShuffle.fromOp(FS, i -> i ^ 1);
     private float[] qRe = new float[0];
     private float[] qIm = new float[0];
     private float[] wa = new float[0];
@@ -69,10 +96,54 @@ final class CodeScorer {
         this.bY = new float[pairs];
         this.sY = new float[pairs];
         this.sYhi = new float[pairs];
-        this.norm = new float[g];
+        this.norm = new float[Math.max(g, VL)];
         this.lX = new float[pairs];
         this.lY = new float[pairs];
         this.stride = LevelGrid.stride(params.levels());
+        this.cs = new int[pairs * VL];
+        this.cx = new int[VL];
+        this.cy = new int[VL];
+        this.xr = new float[2 * pairs * VL];
+        this.yr = new float[2 * pairs * VL];
+        this.tail = new byte[4 * VL];
+        this.cosP = g >= VL ? rope.inCos : java.util.Arrays.copyOf(rope.inCos, pairs * g + VL);
+        this.sinP = g >= VL ? rope.inSin : java.util.Arrays.copyOf(rope.inSin, pairs * g + VL);
+        this.negSinP = g >= VL ? rope.inNegSin : java.util.Arrays.copyOf(rope.inNegSin, pairs * g + VL);
+        int k = params.codesPerByte();
+        int chunk = Math.min(g, VL);
+        int run = k > 0 ? g / k : 0;
+        if (k == 0 && VL >= 8) {
+            int bitsPer = params.pairCodeBits();
+            int[] idx = new int[4 * VL];
+            this.streamShift = new int[VL];
+            for (int l = 0; l < VL; l++) {
+                for (int i = 0; i < 4; i++) {
+                    idx[4 * l + i] = (l * bitsPer >>> 3) + i;
+                }
+                streamShift[l] = (l * bitsPer) & 7;
+            }
+            this.streamIdx = VectorShuffle.fromArray(BW, idx, 0);
+        } else {
+            this.streamIdx = null;
+            this.streamShift = new int[0];
+        }
+        if (BS != null && k > 0 && run < chunk) {
+            int[] idx = new int[VL];
+            this.shiftTab = new int[(g / chunk) * VL];
+            for (int l = 0; l < VL; l++) {
+                idx[l] = l % run;
+            }
+            for (int c = 0; c < g / chunk; c++) {
+                for (int l = 0; l < VL; l++) {
+                    // lanes past the chunk (G < VL) shift their byte out: they carry code 0
+                    shiftTab[c * VL + l] = l < chunk ? ((c * chunk + l) / run) * params.pairCodeBits() : 31;
+                }
+            }
+            this.repeatRun = VectorShuffle.fromArray(BS, idx, 0);
+        } else {
+            this.repeatRun = null;
+            this.shiftTab = new int[0];
+        }
     }
 
     private static VectorSpecies<Byte> byteSpecies(int lanes) {
@@ -91,10 +162,33 @@ final class CodeScorer {
         }
     }
 
-    /** Whether {@link #scoreBlocks} runs the vector path for these parameters. */
-    boolean vectorized() {
+    /**
+     * Whether the fused fast path ({@link #scoreTwoChunks}) covers these parameters: one to four pair
+     * codes per byte with runs of whole vectors, at least two vectors per block, pairs a multiple of VL.
+     */
+    boolean fastPath() {
         int k = p.codesPerByte();
         return BS != null && SS != null && k > 0 && (g / k) % VL == 0 && g / VL >= 2 && pairs % VL == 0;
+    }
+
+    /**
+     * Whether {@link #scoreBlocks} scores through a Vector API path (with or without a level table):
+     * true for every valid configuration with vectors of at least 4 float lanes; the fast path where it
+     * applies, else the general path ({@link #scoreGeneral}). False only without usable vectors.
+     */
+    boolean vectorized() {
+        return VL >= 4;
+    }
+
+    /** Which path {@link #scoreBlocks} takes: "fast", "levels" (fused with a level shuffle), "general" or "scalar". */
+    String path(boolean levels) {
+        if (!vectorized()) {
+            return "scalar";
+        }
+        if (levels) {
+            return fastPath() && p.levels() <= VL ? "levels" : "general";
+        }
+        return fastPath() ? "fast" : "general";
     }
 
     /**
@@ -105,33 +199,89 @@ final class CodeScorer {
         scoreBlocks(codes, meta, norms, blocks, q, qOff, numQueries, out, outOff, outStride, null);
     }
 
-    /** Whether {@link #scoreBlocks} runs the vector path with a calibrated level table: one table fits a vector. */
+    /** Whether {@link #scoreBlocks} runs a vector path with a calibrated level table (shuffle or gather): as {@link #vectorized}. */
     boolean vectorizedLevels() {
-        return vectorized() && p.levels() <= VL;
+        return vectorized();
     }
 
     /** As above with the head's calibrated level table {@code lv} ({@link LevelGrid}), null for the uniform grid. */
     void scoreBlocks(byte[] codes, short[] meta, short[] norms, int blocks, float[] q, int qOff, int numQueries,
                      float[] out, int outOff, int outStride, float[] lv) {
-        if (lv != null) {
-            if (vectorizedLevels()) {
-                scoreBlocksLevels(codes, meta, norms, blocks, q, qOff, numQueries, out, outOff, outStride, lv);
-            } else {
-                scoreTokensScalar(codes, meta, norms, 0, blocks * g, q, qOff, numQueries, out, outOff, outStride, lv);
-            }
+        scoreBlockRange(codes, meta, norms, 0, blocks, q, qOff, numQueries, out, outOff, outStride, lv);
+    }
+
+    /**
+     * Scores the encoded tokens {@code [from, to)} (any bounds inside the encoded blocks) with the
+     * vector paths: whole blocks directly, a block cut by {@code from} or {@code to} into a scratch
+     * row first (the whole block is scored, the part asked for copied).
+     */
+    void scoreTokens(byte[] codes, short[] meta, short[] norms, int from, int to, float[] q, int qOff, int numQueries,
+                     float[] out, int outOff, int outStride, float[] lv) {
+        if (from >= to) {
             return;
         }
         if (!vectorized()) {
-            scoreBlocksScalar(codes, meta, norms, blocks, q, qOff, numQueries, out, outOff, outStride);
+            scoreTokensScalar(codes, meta, norms, from, to, q, qOff, numQueries, out, outOff, outStride, lv);
             return;
         }
+        int b = from / g;
+        while (b * g < to) {
+            int lo = Math.max(from, b * g);
+            int hi = Math.min(to, (b + 1) * g);
+            if (lo == b * g && hi == (b + 1) * g) {
+                int end = b + 1;
+                while ((end + 1) * g <= to) {
+                    end++;
+                }
+                scoreBlockRange(codes, meta, norms, b, end, q, qOff, numQueries, out, outOff, outStride, lv);
+                b = end;
+            } else {
+                scorePartial(codes, meta, norms, b, lo, hi, q, qOff, numQueries, out, outOff, outStride, lv);
+                b++;
+            }
+        }
+    }
+
+    private void scorePartial(byte[] codes, short[] meta, short[] norms, int b, int from, int to, float[] q, int qOff,
+                              int numQueries, float[] out, int outOff, int outStride, float[] lv) {
+        if (from >= to) {
+            return;
+        }
+        if (partial.length < numQueries * g) {
+            partial = new float[numQueries * g];
+        }
+        // out index in scoreBlockRange: outOff + qi·outStride + b·g + j; with outOff = −b·g it is qi·g + j
+        scoreBlockRange(codes, meta, norms, b, b + 1, q, qOff, numQueries, partial, -b * g, g, lv);
+        for (int qi = 0; qi < numQueries; qi++) {
+            System.arraycopy(partial, qi * g + (from - b * g), out, outOff + qi * outStride + from, to - from);
+        }
+    }
+
+    private void scoreBlockRange(byte[] codes, short[] meta, short[] norms, int b0, int b1, float[] q, int qOff,
+                                 int numQueries, float[] out, int outOff, int outStride, float[] lv) {
+        if (b0 >= b1) {
+            return;
+        }
+        String path = path(lv != null);
+        switch (path) {
+            case "scalar" -> scoreTokensScalar(codes, meta, norms, b0 * g, b1 * g, q, qOff, numQueries, out, outOff,
+                    outStride, lv);
+            case "levels" -> scoreBlocksLevels(codes, meta, norms, b0, b1, q, qOff, numQueries, out, outOff, outStride,
+                    lv);
+            case "general" -> scoreGeneral(codes, meta, norms, b0, b1, q, qOff, numQueries, out, outOff, outStride, lv);
+            default -> scoreFast(codes, meta, norms, b0, b1, q, qOff, numQueries, out, outOff, outStride);
+        }
+    }
+
+    private void scoreFast(byte[] codes, short[] meta, short[] norms, int b0, int blocks, float[] q, int qOff,
+                           int numQueries, float[] out, int outOff, int outStride) {
         float[][] starts = rope.blockStarts(blocks);
         int blockBytes = p.blockCodeBytes();
         int blockMeta = p.blockMetaShorts();
         int run = g / p.codesPerByte();
         int pairBits = p.pairCodeBits();
         splitQueries(q, qOff, numQueries);
-        for (int b = 0; b < blocks; b++) {
+        for (int b = b0; b < blocks; b++) {
             loadBlockVector(meta, b * blockMeta, norms, b * g);
             rotateQueriesVector(starts, b, numQueries);
             int codeBase = b * blockBytes;
@@ -264,7 +414,7 @@ final class CodeScorer {
      * its level {@code u} from the pair's table by a lane shuffle (the table fits one vector), then
      * {@code lo + step·u} as {@link LevelGrid#value}.
      */
-    private void scoreBlocksLevels(byte[] codes, short[] meta, short[] norms, int blocks, float[] q, int qOff,
+    private void scoreBlocksLevels(byte[] codes, short[] meta, short[] norms, int b0, int blocks, float[] q, int qOff,
                                    int numQueries, float[] out, int outOff, int outStride, float[] lv) {
         float[][] starts = rope.blockStarts(blocks);
         int blockBytes = p.blockCodeBytes();
@@ -272,7 +422,7 @@ final class CodeScorer {
         int run = g / p.codesPerByte();
         int pairBits = p.pairCodeBits();
         splitQueries(q, qOff, numQueries);
-        for (int b = 0; b < blocks; b++) {
+        for (int b = b0; b < blocks; b++) {
             loadBlock(meta, b * blockMeta, norms, b * g);
             rotateQueriesVector(starts, b, numQueries);
             int codeBase = b * blockBytes;
@@ -338,6 +488,323 @@ final class CodeScorer {
         }
         if (m > 3) {
             a3.mul(n).intoArray(out, o + 3 * outStride);
+        }
+    }
+
+
+    // ---- General path: any code width, group size, level table size and pair count ----
+
+    /**
+     * Vector path for what {@link #scoreFast} does not cover. Per block and chunk of {@code L =
+     * min(G, VL)} tokens: (1) the pair codes of each pair are unpacked to {@code cs[pair·VL + lane]}
+     * (vector shifts for the byte-split layouts, a scalar bit reader for bit streams); (2) each pair is
+     * dequantized (uniform grid, level shuffle, or level gather for tables wider than a vector) and
+     * turned by its in-block offset {@code j·ω} into {@code xr/yr}, lanes over tokens; (3) up to four
+     * queries at a time take their dot over the pairs from {@code xr/yr}, two chunks per pass. With
+     * {@code G < VL} the lanes past {@code G} carry zeros and are not stored.
+     */
+    private void scoreGeneral(byte[] codes, short[] meta, short[] norms, int b0, int b1, float[] q, int qOff,
+                              int numQueries, float[] out, int outOff, int outStride, float[] lv) {
+        float[][] starts = rope.blockStarts(b1);
+        int blockBytes = p.blockCodeBytes();
+        int blockMeta = p.blockMetaShorts();
+        int chunk = Math.min(g, VL);
+        int chunks = g / chunk;
+        boolean vecRows = pairs % VL == 0;
+        boolean vecGrid = lv == null && vecRows && g >= VL;
+        int dq = lv == null ? 0 : p.levels() <= VL ? 1 : 2;
+        if (vecRows) {
+            splitQueries(q, qOff, numQueries);
+        }
+        for (int b = b0; b < b1; b++) {
+            if (vecGrid) {
+                loadBlockVector(meta, b * blockMeta, norms, b * g);
+            } else {
+                loadBlock(meta, b * blockMeta, norms, b * g);
+            }
+            if (vecRows) {
+                rotateQueriesVector(starts, b, numQueries);
+            } else {
+                rotateQueries(starts, b, q, qOff, numQueries);
+            }
+            int codeBase = b * blockBytes;
+            int t0 = b * g;
+            for (int c = 0; c < chunks; c += 2) {
+                boolean two = c + 1 < chunks;
+                for (int k = 0; k < (two ? 2 : 1); k++) {
+                    int j0 = (c + k) * chunk;
+                    unpack(codes, codeBase, c + k, j0);
+                    int slot = k * pairs * VL;
+                    switch (dq) {
+                        case 0 -> dequantUniform(j0, slot);
+                        case 1 -> dequantShuffle(j0, slot, lv);
+                        default -> dequantGather(j0, slot, lv);
+                    }
+                }
+                int j0 = c * chunk;
+                for (int q0 = 0; q0 < numQueries; q0 += QG) {
+                    int m = Math.min(QG, numQueries - q0);
+                    int o = outOff + t0 + j0 + q0 * outStride;
+                    if (two) {
+                        dotTwoChunks(q0 * pairs, m, out, o, outStride, j0);
+                    } else {
+                        dotChunk(q0 * pairs, m, out, o, outStride, j0, chunk);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Pair codes of tokens {@code j0 .. j0+L} of every pair of one block into {@code cs[pair·VL + lane]}. */
+    private void unpack(byte[] codes, int codeBase, int c, int j0) {
+        int pairBytes = p.pairBlockBytes();
+        int bitsPer = p.pairCodeBits();
+        int k = p.codesPerByte();
+        int chunk = Math.min(g, VL);
+        if (k > 0 && BS != null) {
+            int run = g / k;
+            int pairMask = (1 << bitsPer) - 1;
+            if (run >= chunk) {
+                // consecutive bytes, one shift for the chunk (run ≥ VL here means pairs % VL != 0 or G = VL)
+                int off = codeBase + j0 % run;
+                int shift = (j0 / run) * bitsPer;
+                for (int pr = 0; pr < pairs; pr++) {
+                    ((IntVector) loadCodes(codes, off + pr * pairBytes)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0))
+                            .lanewise(VectorOperators.LSHR, shift).and(pairMask).intoArray(cs, pr * VL);
+                }
+            } else {
+                // runs shorter than a vector (e.g. 1-bit axes: 4 codes per byte, runs of G/4): the run's bytes
+                // repeated across the lanes, each lane shifted to its token's code
+                IntVector sh = IntVector.fromArray(IS, shiftTab, c * VL);
+                for (int pr = 0; pr < pairs; pr++) {
+                    ((IntVector) loadCodes(codes, codeBase + pr * pairBytes).rearrange(repeatRun)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0))
+                            .lanewise(VectorOperators.LSHR, sh).and(pairMask).intoArray(cs, pr * VL);
+                }
+            }
+            return;
+        }
+        long mask = bitsPer == 32 ? 0xFFFF_FFFFL : (1L << bitsPer) - 1;
+        if (k > 0) {
+            int run = g / k;
+            for (int pr = 0; pr < pairs; pr++) {
+                int region = codeBase + pr * pairBytes;
+                for (int l = 0; l < chunk; l++) {
+                    int j = j0 + l;
+                    cs[pr * VL + l] = (int) (((codes[region + j % run] & 0xFF) >>> ((j / run) * bitsPer)) & mask);
+                }
+            }
+            return;
+        }
+        // little-endian bit stream; a chunk starts on a byte (j0·bits is a multiple of 8)
+        int chunkByte = (int) ((long) j0 * bitsPer >>> 3);
+        if (streamIdx != null) {
+            // lane l gathers the 4 bytes from (l·bits)/8 by one byte permute, then shifts by (l·bits) % 8
+            int pairMask = bitsPer == 32 ? -1 : (1 << bitsPer) - 1;
+            IntVector sh = IntVector.fromArray(IS, streamShift, 0);
+            for (int pr = 0; pr < pairs; pr++) {
+                ((IntVector) loadWide(codes, codeBase + pr * pairBytes + chunkByte).rearrange(streamIdx)
+                        .reinterpretAsInts()).lanewise(VectorOperators.LSHR, sh).and(pairMask).intoArray(cs, pr * VL);
+            }
+            return;
+        }
+        for (int pr = 0; pr < pairs; pr++) {
+            int src = codeBase + pr * pairBytes + chunkByte;
+            long acc = 0;
+            int have = 0;
+            int dst = pr * VL;
+            for (int l = 0; l < chunk; l++) {
+                while (have < bitsPer) {
+                    acc |= (long) (codes[src++] & 0xFF) << have;
+                    have += 8;
+                }
+                cs[dst + l] = (int) (acc & mask);
+                acc >>>= bitsPer;
+                have -= bitsPer;
+            }
+        }
+    }
+
+    /** VL code bytes from {@code off}; past the end of the array (a short last run) from a zero-padded copy. */
+    private ByteVector loadCodes(byte[] codes, int off) {
+        if (off + VL <= codes.length) {
+            return ByteVector.fromArray(BS, codes, off);
+        }
+        java.util.Arrays.fill(tail, (byte) 0);
+        System.arraycopy(codes, off, tail, 0, codes.length - off);
+        return ByteVector.fromArray(BS, tail, 0);
+    }
+
+    /** 4·VL code bytes from {@code off} (the float vector's width); past the end of the array from a zero-padded copy. */
+    private ByteVector loadWide(byte[] codes, int off) {
+        if (off + 4 * VL <= codes.length) {
+            return ByteVector.fromArray(BW, codes, off);
+        }
+        java.util.Arrays.fill(tail, (byte) 0);
+        System.arraycopy(codes, off, tail, 0, codes.length - off);
+        return ByteVector.fromArray(BW, tail, 0);
+    }
+
+    /** Uniform grid: {@code base + step·code} per axis, then the in-block rotation, into {@code xr/yr[slot ..]}. */
+    private void dequantUniform(int j0, int slot) {
+        int axisBits = p.axisBits();
+        int axisMask = (1 << axisBits) - 1;
+        for (int pr = 0; pr < pairs; pr++) {
+            IntVector c = IntVector.fromArray(IS, cs, pr * VL);
+            FloatVector x = ((FloatVector) c.and(axisMask).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(FS, sX[pr]), FloatVector.broadcast(FS, bX[pr]));
+            FloatVector y = ((FloatVector) c.lanewise(VectorOperators.LSHR, axisBits).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(FS, sY[pr]), FloatVector.broadcast(FS, bY[pr]));
+            rotateInto(x, y, pr * g + j0, slot + pr * VL);
+        }
+    }
+
+    /** Calibrated levels, table within one vector: the level by lane shuffle, then {@code lo + step·u}. */
+    private void dequantShuffle(int j0, int slot, float[] lv) {
+        int axisBits = p.axisBits();
+        int axisMask = (1 << axisBits) - 1;
+        for (int pr = 0; pr < pairs; pr++) {
+            IntVector c = IntVector.fromArray(IS, cs, pr * VL);
+            FloatVector ux = FloatVector.fromArray(FS, lv, pr * 2 * stride)
+                    .rearrange(c.and(axisMask).toShuffle().cast(FS));
+            FloatVector uy = FloatVector.fromArray(FS, lv, (pr * 2 + 1) * stride)
+                    .rearrange(c.lanewise(VectorOperators.LSHR, axisBits).toShuffle().cast(FS));
+            FloatVector x = ux.fma(FloatVector.broadcast(FS, sX[pr]), FloatVector.broadcast(FS, lX[pr]));
+            FloatVector y = uy.fma(FloatVector.broadcast(FS, sY[pr]), FloatVector.broadcast(FS, lY[pr]));
+            rotateInto(x, y, pr * g + j0, slot + pr * VL);
+        }
+    }
+
+    /** Calibrated levels, tables wider than a vector: the levels by gather from the pair's table rows. */
+    private void dequantGather(int j0, int slot, float[] lv) {
+        int axisBits = p.axisBits();
+        int axisMask = (1 << axisBits) - 1;
+        for (int pr = 0; pr < pairs; pr++) {
+            IntVector c = IntVector.fromArray(IS, cs, pr * VL);
+            c.and(axisMask).intoArray(cx, 0);
+            c.lanewise(VectorOperators.LSHR, axisBits).intoArray(cy, 0);
+            FloatVector ux = FloatVector.fromArray(FS, lv, pr * 2 * stride, cx, 0);
+            FloatVector uy = FloatVector.fromArray(FS, lv, (pr * 2 + 1) * stride, cy, 0);
+            FloatVector x = ux.fma(FloatVector.broadcast(FS, sX[pr]), FloatVector.broadcast(FS, lX[pr]));
+            FloatVector y = uy.fma(FloatVector.broadcast(FS, sY[pr]), FloatVector.broadcast(FS, lY[pr]));
+            rotateInto(x, y, pr * g + j0, slot + pr * VL);
+        }
+    }
+
+    /** Turns a decoded pair of VL tokens by {@code j·ω} (tables at {@code e}), as the fast path does. */
+    private void rotateInto(FloatVector x, FloatVector y, int e, int at) {
+        FloatVector ec = FloatVector.fromArray(FS, cosP, e);
+        x.fma(ec, y.mul(FloatVector.fromArray(FS, negSinP, e))).intoArray(xr, at);
+        x.fma(FloatVector.fromArray(FS, sinP, e), y.mul(ec)).intoArray(yr, at);
+    }
+
+    /** Dot of up to four rotated queries with two decoded chunks ({@code xr/yr} slots 0 and 1). */
+    private void dotTwoChunks(int w0, int m, float[] out, int o, int outStride, int normOff) {
+        FloatVector a0 = FloatVector.zero(FS);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        FloatVector b2 = a0;
+        FloatVector b3 = a0;
+        int sB = pairs * VL;
+        for (int pr = 0; pr < pairs; pr++) {
+            int e = pr * VL;
+            FloatVector xA = FloatVector.fromArray(FS, xr, e);
+            FloatVector yA = FloatVector.fromArray(FS, yr, e);
+            FloatVector xB = FloatVector.fromArray(FS, xr, sB + e);
+            FloatVector yB = FloatVector.fromArray(FS, yr, sB + e);
+            int w = w0 + pr;
+            FloatVector wav = FloatVector.broadcast(FS, wa[w]);
+            FloatVector wbv = FloatVector.broadcast(FS, wb[w]);
+            a0 = xA.fma(wav, yA.fma(wbv, a0));
+            b0 = xB.fma(wav, yB.fma(wbv, b0));
+            if (m > 1) {
+                wav = FloatVector.broadcast(FS, wa[w + pairs]);
+                wbv = FloatVector.broadcast(FS, wb[w + pairs]);
+                a1 = xA.fma(wav, yA.fma(wbv, a1));
+                b1 = xB.fma(wav, yB.fma(wbv, b1));
+                if (m > 2) {
+                    wav = FloatVector.broadcast(FS, wa[w + 2 * pairs]);
+                    wbv = FloatVector.broadcast(FS, wb[w + 2 * pairs]);
+                    a2 = xA.fma(wav, yA.fma(wbv, a2));
+                    b2 = xB.fma(wav, yB.fma(wbv, b2));
+                    if (m > 3) {
+                        wav = FloatVector.broadcast(FS, wa[w + 3 * pairs]);
+                        wbv = FloatVector.broadcast(FS, wb[w + 3 * pairs]);
+                        a3 = xA.fma(wav, yA.fma(wbv, a3));
+                        b3 = xB.fma(wav, yB.fma(wbv, b3));
+                    }
+                }
+            }
+        }
+        FloatVector nA = FloatVector.fromArray(FS, norm, normOff);
+        FloatVector nB = FloatVector.fromArray(FS, norm, normOff + VL);
+        a0.mul(nA).intoArray(out, o);
+        b0.mul(nB).intoArray(out, o + VL);
+        if (m > 1) {
+            a1.mul(nA).intoArray(out, o + outStride);
+            b1.mul(nB).intoArray(out, o + outStride + VL);
+        }
+        if (m > 2) {
+            a2.mul(nA).intoArray(out, o + 2 * outStride);
+            b2.mul(nB).intoArray(out, o + 2 * outStride + VL);
+        }
+        if (m > 3) {
+            a3.mul(nA).intoArray(out, o + 3 * outStride);
+            b3.mul(nB).intoArray(out, o + 3 * outStride + VL);
+        }
+    }
+
+    /** One decoded chunk (slot 0) of {@code n <= VL} tokens against up to four queries; lanes past n not stored. */
+    private void dotChunk(int w0, int m, float[] out, int o, int outStride, int normOff, int n) {
+        FloatVector a0 = FloatVector.zero(FS);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int pr = 0; pr < pairs; pr++) {
+            FloatVector x = FloatVector.fromArray(FS, xr, pr * VL);
+            FloatVector y = FloatVector.fromArray(FS, yr, pr * VL);
+            int w = w0 + pr;
+            a0 = x.fma(FloatVector.broadcast(FS, wa[w]), y.fma(FloatVector.broadcast(FS, wb[w]), a0));
+            if (m > 1) {
+                a1 = x.fma(FloatVector.broadcast(FS, wa[w + pairs]), y.fma(FloatVector.broadcast(FS, wb[w + pairs]), a1));
+                if (m > 2) {
+                    a2 = x.fma(FloatVector.broadcast(FS, wa[w + 2 * pairs]),
+                            y.fma(FloatVector.broadcast(FS, wb[w + 2 * pairs]), a2));
+                    if (m > 3) {
+                        a3 = x.fma(FloatVector.broadcast(FS, wa[w + 3 * pairs]),
+                                y.fma(FloatVector.broadcast(FS, wb[w + 3 * pairs]), a3));
+                    }
+                }
+            }
+        }
+        FloatVector nv = FloatVector.fromArray(FS, norm, normOff);
+        if (n == VL) {
+            a0.mul(nv).intoArray(out, o);
+            if (m > 1) {
+                a1.mul(nv).intoArray(out, o + outStride);
+            }
+            if (m > 2) {
+                a2.mul(nv).intoArray(out, o + 2 * outStride);
+            }
+            if (m > 3) {
+                a3.mul(nv).intoArray(out, o + 3 * outStride);
+            }
+            return;
+        }
+        VectorMask<Float> part = FS.indexInRange(0, n);
+        a0.mul(nv).intoArray(out, o, part);
+        if (m > 1) {
+            a1.mul(nv).intoArray(out, o + outStride, part);
+        }
+        if (m > 2) {
+            a2.mul(nv).intoArray(out, o + 2 * outStride, part);
+        }
+        if (m > 3) {
+            a3.mul(nv).intoArray(out, o + 3 * outStride, part);
         }
     }
 
@@ -467,8 +934,12 @@ final class CodeScorer {
         if (count == 0) {
             return;
         }
-        if (p.layout() != dev.veloxquant.cache.RopeLayout.HALF || SS == null || pairs % VL != 0) {
+        if (SS == null || pairs % VL != 0) {
             scoreFp16(keys, firstPos, count, q, qOff, numQueries, out, outOff, outStride);
+            return;
+        }
+        if (p.layout() != dev.veloxquant.cache.RopeLayout.HALF) {
+            scoreFp16Interleaved(keys, firstPos, count, q, qOff, numQueries, out, outOff, outStride);
             return;
         }
         int headDim = p.headDim();
@@ -483,6 +954,59 @@ final class CodeScorer {
                 block = b;
             }
             scoreHalfToken(keys, i * headDim, (t - b * g) * pairs, numQueries, out, outOff + t, outStride);
+        }
+    }
+
+    /**
+     * Interleaved layout ({@code x0 y0 x1 y1 …}): lanes over the head vector as stored. The rotated key
+     * is {@code v·C + swap(v)·S} with {@code C = (c0 c0 c1 c1 …)}, {@code S = (−s0 s0 −s1 s1 …)} at the
+     * token's in-block offset and {@code swap} exchanging the two parts of each pair; its dot with the
+     * rotated query {@code (wa0 wb0 wa1 wb1 …)} is the score.
+     */
+    private void scoreFp16Interleaved(short[] keys, int firstPos, int count, float[] q, int qOff, int numQueries,
+                                      float[] out, int outOff, int outStride) {
+        int headDim = p.headDim();
+        if (cosI == null) {
+            cosI = new float[g * headDim];
+            sinI = new float[g * headDim];
+            for (int j = 0; j < g; j++) {
+                for (int pr = 0; pr < pairs; pr++) {
+                    cosI[j * headDim + 2 * pr] = rope.inCos[pr * g + j];
+                    cosI[j * headDim + 2 * pr + 1] = rope.inCos[pr * g + j];
+                    sinI[j * headDim + 2 * pr] = -rope.inSin[pr * g + j];
+                    sinI[j * headDim + 2 * pr + 1] = rope.inSin[pr * g + j];
+                }
+            }
+        }
+        if (wI.length < numQueries * headDim) {
+            wI = new float[numQueries * headDim];
+        }
+        float[][] starts = rope.blockStarts((firstPos + count - 1) / g + 1);
+        splitQueries(q, qOff, numQueries);
+        int block = -1;
+        for (int i = 0; i < count; i++) {
+            int t = firstPos + i;
+            int b = t / g;
+            if (b != block) {
+                rotateQueriesVector(starts, b, numQueries);
+                for (int x = 0; x < numQueries * pairs; x++) {
+                    wI[2 * x] = wa[x];
+                    wI[2 * x + 1] = wb[x];
+                }
+                block = b;
+            }
+            int kOff = i * headDim;
+            int e = (t - b * g) * headDim;
+            for (int qi = 0; qi < numQueries; qi++) {
+                FloatVector acc = FloatVector.zero(FS);
+                for (int d = 0; d < headDim; d += VL) {
+                    FloatVector v = HalfFloatValues.finiteToFloat(keys, kOff + d);
+                    FloatVector kr = v.fma(FloatVector.fromArray(FS, cosI, e + d),
+                            v.rearrange(SWAP).mul(FloatVector.fromArray(FS, sinI, e + d)));
+                    acc = kr.fma(FloatVector.fromArray(FS, wI, qi * headDim + d), acc);
+                }
+                out[outOff + qi * outStride + t] = Lanes.sum(acc);
+            }
         }
     }
 

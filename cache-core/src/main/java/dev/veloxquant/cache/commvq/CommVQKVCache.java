@@ -250,12 +250,8 @@ public final class CommVQKVCache implements KVCache {
         checkRange(upTo);
         int g = params.groupSize();
         int enc = encodedTokens();
-        int full = Math.min(blocks, upTo / g);
-        scorer.scoreBlocks(codes[kvHead], meta[kvHead], norms[kvHead], full, q, qOff, numQueries, out, outOff, upTo,
-                levelTables[kvHead]);
-        int encUpTo = Math.min(upTo, enc);
-        // upTo may end inside an encoded block: the reference path scores that tail.
-        scorer.scoreTokensScalar(codes[kvHead], meta[kvHead], norms[kvHead], full * g, encUpTo, q, qOff, numQueries,
+        // upTo may end inside an encoded block (prefill): that block is scored whole into scratch and cut.
+        scorer.scoreTokens(codes[kvHead], meta[kvHead], norms[kvHead], 0, Math.min(upTo, enc), q, qOff, numQueries,
                 out, outOff, upTo, levelTables[kvHead]);
         if (upTo > enc) {
             scorer.scoreFp16Vector(windowKeys[kvHead], enc, upTo - enc, q, qOff, numQueries, out, outOff, upTo);

@@ -145,7 +145,7 @@ class CommVQKVCacheTest {
                 }
                 int vl = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
                 if (br[0] * br[1] <= 4 && vl <= 16) {
-                    assertThat(s.vectorized()).as("bits %dx%d group %d", br[0], br[1], group)
+                    assertThat(s.fastPath()).as("bits %dx%d group %d", br[0], br[1], group)
                             .isEqualTo(group / p.codesPerByte() % vl == 0);
                 }
             }
