@@ -12,7 +12,7 @@ final class CommVQDefaults {
      * extra fp16 token would put 4-bit keys a hair above int4's bits per element (same grids, same
      * window), and the quality report checks "no more key bits than int4".
      */
-    static final int SINK_TOKENS = 0;
+    static final int SINK_TOKENS = Integer.getInteger("veloxquant.commvq.sinkTokens", 0);
 
     private CommVQDefaults() {
     }

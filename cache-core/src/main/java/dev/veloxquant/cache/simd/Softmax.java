@@ -46,7 +46,7 @@ public final class Softmax {
         }
         FloatVector vsum = FloatVector.zero(Simd.F);
         for (int i = 0; i < full; i += lanes) {
-            FloatVector e = FloatVector.fromArray(Simd.F, a, off + i).mul(scale).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorExp.exp(FloatVector.fromArray(Simd.F, a, off + i).mul(scale).sub(max));
             e.intoArray(a, off + i);
             vsum = vsum.add(e);
         }

@@ -1,5 +1,6 @@
 package dev.veloxquant.engine.kernel;
 
+import dev.veloxquant.cache.simd.VectorExp;
 import dev.veloxquant.cache.simd.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -27,7 +28,7 @@ public final class Softmax {
         FloatVector sum = FloatVector.zero(F);
         i = 0;
         for (; i + l <= n; i += l) {
-            FloatVector e = FloatVector.fromArray(F, x, off + i).mul(scale).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorExp.exp(FloatVector.fromArray(F, x, off + i).mul(scale).sub(shift));
             e.intoArray(x, off + i);
             sum = sum.add(e);
         }
