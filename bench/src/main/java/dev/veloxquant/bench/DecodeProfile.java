@@ -41,6 +41,10 @@ public final class DecodeProfile {
                 case "--context" -> ctx = Integer.parseInt(args[++i]);
                 case "--steps" -> steps = Integer.parseInt(args[++i]);
                 case "--forward-only" -> forwardOnly = true;
+                case "--compare" -> {
+                    compare(model, args[++i], ctx, steps);
+                    System.exit(0);
+                }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -140,6 +144,55 @@ public final class DecodeProfile {
             par.close();
         }
         System.exit(0);
+    }
+
+    /**
+     * Decode speed of the same model on several thread counts ("1,2"), one instance each, alternating
+     * rounds so all see the same machine load; prints each round and the median per thread count.
+     */
+    static void compare(Path model, String threadList, int context, int steps) {
+        String[] ts = threadList.split(",");
+        LlamaLanguageModel[] ms = new LlamaLanguageModel[ts.length];
+        for (int i = 0; i < ts.length; i++) {
+            ms[i] = (LlamaLanguageModel) LanguageModels.load(model, "profile", s -> { }, Integer.parseInt(ts[i].trim()));
+        }
+        ModelConfig c = ms[0].forward().config();
+        Random rnd = new Random(1);
+        int[] prompt = new int[context];
+        for (int i = 0; i < context; i++) {
+            prompt[i] = rnd.nextInt(c.vocabSize());
+        }
+        int rounds = 12;
+        double[][] tps = new double[ts.length][rounds];
+        for (int round = -3; round < rounds; round++) {
+            StringBuilder line = new StringBuilder("round " + round + ":");
+            for (int i = 0; i < ts.length; i++) {
+                LlamaForward f = ms[i].forward();
+                try (SequenceKVCache cache = KVCacheBuilder.build(f.geometry(), KVCacheConfig.fp16())) {
+                    f.forward(prompt, 0, context, cache, false);
+                    Sampler sampler = new Sampler(SamplingParams.greedy(), prompt, c.vocabSize());
+                    int id = 1;
+                    long t0 = System.nanoTime();
+                    for (int s = 0; s < steps; s++) {
+                        id = sampler.next(f.forward(new int[]{id}, 0, 1, cache, false));
+                    }
+                    double v = steps / ((System.nanoTime() - t0) / 1e9);
+                    if (round >= 0) {
+                        tps[i][round] = v;
+                    }
+                    line.append(String.format(" t=%s %.0f tok/s", ts[i], v));
+                }
+            }
+            System.out.println(line);
+        }
+        StringBuilder res = new StringBuilder("median:");
+        for (int i = 0; i < ts.length; i++) {
+            res.append(String.format(" t=%s %.0f tok/s", ts[i], EngineVsJlama.median(tps[i])));
+        }
+        System.out.println(res);
+        for (LlamaLanguageModel m : ms) {
+            m.close();
+        }
     }
 
     static double time(int reps, Runnable r) {
