@@ -199,8 +199,10 @@ public final class Parallel implements AutoCloseable {
         try {
             long start = System.nanoTime();
             current = r;
+            boolean awake = true;
             for (Worker w : workers) {
                 if (w.sleeping) {
+                    awake = false;
                     LockSupport.unpark(w);
                 }
             }
@@ -242,12 +244,13 @@ public final class Parallel implements AutoCloseable {
             }
             current = null;
             long end = System.nanoTime();
-            // A region stalls when the caller waits (or redoes a worker's chunk) for much of it, or when the
-            // workers did far less than their share: they are not getting a core, and waking them only
-            // takes time from the caller.
+            // A region stalls when the caller waits (or redoes a worker's chunk) for much of it, or when
+            // workers that were awake (spinning, not parked) at the start still did far less than their
+            // share: they are not getting a core, and dispatching to them only takes time from the caller.
+            // A parked worker needs a while to wake up, so its regions count only the waiting.
             double waited = (double) (end - worked) / Math.max(1, end - start);
             double share = (double) r.byWorkers.get() / r.chunks / ((threads - 1.0) / threads);
-            stall = 0.9 * stall + 0.1 * Math.max(waited, 1 - Math.min(1, share));
+            stall = 0.9 * stall + 0.1 * (awake ? Math.max(waited, 1 - Math.min(1, share)) : waited);
             if (stall > STALL_LEVEL) {
                 serialUntil = end + SERIAL_BACKOFF_NANOS;
                 stall = 0;
