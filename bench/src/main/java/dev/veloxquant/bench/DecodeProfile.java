@@ -25,7 +25,9 @@ import java.util.Random;
  * every matmul shape at one token, attention over the cache, sampling. Bench-only; nothing here
  * touches the engine's hot paths.
  *
- * <p>Usage: {@code java ... dev.veloxquant.bench.DecodeProfile [--model DIR] [--threads N] [--context 320] [--steps 400]}
+ * <p>Usage: {@code java ... dev.veloxquant.bench.DecodeProfile [--model DIR] [--threads N] [--context 320] [--steps 400]
+ * [--forward-only]}, or {@code --compare 1,2} to alternate decode rounds of several thread counts in one JVM.
+ * Random prompt tokens; greedy; fp16 KV cache.
  */
 public final class DecodeProfile {
     public static void main(String[] args) {

@@ -20,9 +20,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * Workers compute into their own scratch and publish a chunk only if they still own it, so once the
  * caller has redone a stalled chunk nothing the late worker does can reach the output. The caller
  * waits for a busy worker about two of its own chunk times, then redoes the chunk itself.</li>
- * <li>When callers still spend more time waiting than working over recent regions, the pool runs
- * regions on the caller's thread alone for a short while (one core at full speed beats two cores
- * that keep stalling), then tries the workers again.</li>
+ * <li>When callers still spend much of recent regions waiting, or awake workers keep finishing far
+ * less than their share (they are not getting a core), the pool runs regions on the caller's thread
+ * alone for a short while (one core at full speed beats two cores that keep stalling), then tries
+ * the workers again.</li>
  * </ul>
  */
 public final class Parallel implements AutoCloseable {
