@@ -9,6 +9,11 @@ import dev.veloxquant.engine.safetensors.UnsupportedModelException;
  */
 public final class Matmul {
     private static final int ROW_GRAIN = 16;
+    /**
+     * Up to this many tokens (decode) workers stage their rows and publish them, so the caller can take
+     * over a stalled worker's chunk; larger batches (prefill) write in place and the caller waits.
+     */
+    private static final int STAGED_TOKENS = 4;
 
     private Matmul() {
     }
@@ -47,21 +52,78 @@ public final class Matmul {
         }
         // Fine chunks keep both threads busy to the end; a batch of tokens already amortizes each chunk.
         int units = (total + ROW_GRAIN - 1) / ROW_GRAIN;
-        int finalTotal = total;
-        par.forRange(units, 1, (u0, u1) -> {
+        Rows body = new Rows(ms, prepared, tokens, ys, total, par.threads());
+        if (tokens <= STAGED_TOKENS) {
+            par.forChunks(units, 1, body);
+        } else {
+            par.forRange(units, 1, (u0, u1) -> body.compute(0, u0, u1));
+        }
+    }
+
+    /**
+     * The rows of one fused matmul region. The caller (slot 0) writes {@code ys}; a worker writes its own
+     * copy of the outputs and publishes its rows if it still owns the chunk (see {@link Parallel.ChunkBody}).
+     */
+    private static final class Rows implements Parallel.ChunkBody {
+        private final Matrix[] ms;
+        private final float[][] prepared;
+        private final int tokens;
+        private final float[][] ys;
+        private final int total;
+        private final float[][][] staged;
+
+        Rows(Matrix[] ms, float[][] prepared, int tokens, float[][] ys, int total, int threads) {
+            this.ms = ms;
+            this.prepared = prepared;
+            this.tokens = tokens;
+            this.ys = ys;
+            this.total = total;
+            this.staged = new float[threads][][];
+        }
+
+        @Override
+        public void compute(int slot, int u0, int u1) {
+            float[][] out = ys;
+            if (slot > 0) {
+                out = staged[slot];
+                if (out == null) {
+                    out = new float[ms.length][];
+                    for (int i = 0; i < ms.length; i++) {
+                        out[i] = new float[tokens * ms[i].rows()];
+                    }
+                    staged[slot] = out;
+                }
+            }
             int start = u0 * ROW_GRAIN;
-            int end = Math.min(finalTotal, u1 * ROW_GRAIN);
+            int end = Math.min(total, u1 * ROW_GRAIN);
             int base = 0;
             for (int i = 0; i < ms.length; i++) {
                 int rows = ms[i].rows();
                 int s = Math.max(start, base);
                 int e = Math.min(end, base + rows);
                 if (s < e) {
-                    ms[i].multiplyRows(prepared[i], tokens, ys[i], s - base, e - base);
+                    ms[i].multiplyRows(prepared[i], tokens, out[i], s - base, e - base);
                 }
                 base += rows;
             }
-        });
+        }
+
+        @Override
+        public void publish(int slot, int u0, int u1) {
+            float[][] out = staged[slot];
+            int start = u0 * ROW_GRAIN;
+            int end = Math.min(total, u1 * ROW_GRAIN);
+            int base = 0;
+            for (int i = 0; i < ms.length; i++) {
+                int rows = ms[i].rows();
+                int s = Math.max(start, base);
+                int e = Math.min(end, base + rows);
+                for (int t = 0; s < e && t < tokens; t++) {
+                    System.arraycopy(out[i], t * rows + s - base, ys[i], t * rows + s - base, e - s);
+                }
+                base += rows;
+            }
+        }
     }
 
     public static void multiply(Parallel par, float[] x, int tokens, Matrix m, float[] y) {

@@ -54,6 +54,10 @@ public final class LlamaForward implements CausalLm {
         return config;
     }
 
+    public LlamaWeights weights() {
+        return weights;
+    }
+
     @Override
     public float[] forward(int[] tokens, int off, int count, SequenceKVCache cache, boolean allLogits) {
         int start = cache.size();

@@ -18,12 +18,17 @@ public final class Sampler {
     private final Random random;
     private final int[] outputCounts;
     private final boolean[] inPrompt;
+    /** Whether a logit bias or a penalty applies, so {@link #adjusted} must copy and change the logits. */
+    private final boolean adjusts;
 
     public Sampler(SamplingParams params, int[] prompt, int vocabSize) {
         this.p = params;
         this.random = new Random(params.seed() != null ? params.seed() : ThreadLocalRandom.current().nextLong());
         this.outputCounts = new int[vocabSize];
         this.inPrompt = new boolean[vocabSize];
+        double rep = params.repetitionPenalty();
+        this.adjusts = !params.logitBias().isEmpty() || (rep > 0 && rep != 1.0) || params.presencePenalty() != 0
+                || params.frequencyPenalty() != 0;
         for (int id : prompt) {
             if (id >= 0 && id < vocabSize) {
                 inPrompt[id] = true;
@@ -33,7 +38,8 @@ public final class Sampler {
 
     /** Picks the next token from raw logits (left unchanged) and records it as generated. */
     public int next(float[] rawLogits) {
-        float[] logits = adjusted(rawLogits);
+        // Without bias or penalties the raw logits are read as they are (neither path below writes them).
+        float[] logits = adjusts || rawLogits.length != outputCounts.length ? adjusted(rawLogits) : rawLogits;
         int id = p.temperature() <= 0 ? argmax(logits) : sample(logits);
         outputCounts[id]++;
         return id;

@@ -79,4 +79,70 @@ class ParallelTest {
             assertThat(hits.toString()).isEqualTo("[1, 1, 1, 1, 1, 1, 1, 1, 1, 1]");
         }
     }
+
+    /**
+     * Workers that stall in the middle of a chunk (here: sleep) have it taken over by the caller; what a
+     * late worker computes afterwards never reaches the output, even after the caller has moved on and
+     * overwritten it.
+     */
+    @Test
+    void aStalledWorkersChunkIsTakenOverAndItsLateResultDiscarded() throws Exception {
+        try (Parallel par = new Parallel(3)) {
+            int n = 64;
+            float[] out = new float[n];
+            for (int rep = 0; rep < 200; rep++) {
+                int stamp = rep;
+                float[][] staged = new float[3][n];
+                par.forChunks(n, 1, new Parallel.ChunkBody() {
+                    @Override
+                    public void compute(int slot, int start, int end) {
+                        if (slot > 0 && (start + stamp) % 5 == 0) {
+                            try {
+                                Thread.sleep(2); // a descheduled worker
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+                        float[] dst = slot == 0 ? out : staged[slot];
+                        for (int i = start; i < end; i++) {
+                            dst[i] = stamp * 1000 + i;
+                        }
+                    }
+
+                    @Override
+                    public void publish(int slot, int start, int end) {
+                        System.arraycopy(staged[slot], start, out, start, end - start);
+                    }
+                });
+                for (int i = 0; i < n; i++) {
+                    assertThat(out[i]).as("rep %d index %d", rep, i).isEqualTo(stamp * 1000 + i);
+                }
+                java.util.Arrays.fill(out, -1f); // the caller moves on; late workers must not write here
+            }
+            Thread.sleep(20);
+            assertThat(out).containsOnly(-1f);
+        }
+    }
+
+    @Test
+    void chunkBodiesRunEachRangeOnceWithOneThread() {
+        try (Parallel par = new Parallel(1)) {
+            AtomicIntegerArray hits = new AtomicIntegerArray(10);
+            par.forChunks(10, 1, new Parallel.ChunkBody() {
+                @Override
+                public void compute(int slot, int start, int end) {
+                    assertThat(slot).isZero();
+                    for (int i = start; i < end; i++) {
+                        hits.incrementAndGet(i);
+                    }
+                }
+
+                @Override
+                public void publish(int slot, int start, int end) {
+                    throw new AssertionError("nothing to publish without workers");
+                }
+            });
+            assertThat(hits.toString()).isEqualTo("[1, 1, 1, 1, 1, 1, 1, 1, 1, 1]");
+        }
+    }
 }

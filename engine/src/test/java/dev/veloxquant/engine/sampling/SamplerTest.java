@@ -24,6 +24,16 @@ class SamplerTest {
     }
 
     @Test
+    void samplingWithoutBiasOrPenaltiesReadsTheRawLogitsWithoutChangingThem() {
+        float[] l = LOGITS.clone();
+        Sampler s = new Sampler(p(1, 2, 0.9, 0.1, 7L), new int[]{1, 2}, 6);
+        for (int i = 0; i < 50; i++) {
+            assertThat(s.next(l)).isIn(1, 5);
+        }
+        assertThat(l).containsExactly(LOGITS);
+    }
+
+    @Test
     void sameSeedSameSequenceAndDifferentSeedsDiffer() {
         Set<String> distinct = new HashSet<>();
         for (long seed = 0; seed < 5; seed++) {
