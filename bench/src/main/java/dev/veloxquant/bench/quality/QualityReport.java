@@ -52,7 +52,9 @@ public final class QualityReport {
         }
         List<QualityConfigs.Named> configs = methods == null ? QualityConfigs.defaults(modelDir) : QualityConfigs.parse(methods);
         String command = "scripts/quality-report.sh" + (methods == null ? "" : " --methods " + methods)
-                + " --windows " + windowsWanted + " --context " + context + " --chunk " + chunk;
+                + " --windows " + windowsWanted + " --context " + context + " --chunk " + chunk
+                + (out.equals(Path.of("docs/quality.md")) ? "" : " --out " + out)
+                + (chart.equals(Path.of("docs/quality.png")) ? "" : " --chart " + chart);
 
         try (LanguageModel lm = LanguageModels.load(modelDir, modelDir.getFileName().toString(), System.err::println)) {
             LlamaLanguageModel model = (LlamaLanguageModel) lm;
@@ -77,7 +79,8 @@ public final class QualityReport {
                         f.compressionRatio(), fe.keyRelMse(), fe.valueRelMse(), fe.attentionRelError(), he.meanKl(),
                         he.top1Agreement(), he.perplexity(), 100 * (he.perplexity() / basePpl - 1)));
             }
-            String md = QualityMarkdown.render(rows, model.id(), windows.size(), context, fixture.seq(), chunk, command);
+            String md = QualityMarkdown.render(rows, model.id(), windows.size(), context, fixture.seq(), chunk, command,
+                    String.valueOf(chart.getFileName()));
             if (check) {
                 String committed = Files.exists(out) ? Files.readString(out) : "";
                 if (!committed.equals(md)) {

@@ -22,7 +22,7 @@ class QualityMarkdownTest {
                 row("int2", "int2", 3.2, 5e-2, 20.5, 20.0),
                 row("commvq 2x2", "commvq", 5.0, 1.5e-3, 20.01, 20.0),
                 row("commvq 1x2", "commvq", 2.5, 3e-2, 20.6, 20.0));
-        String md = QualityMarkdown.render(rows, "m", 8, 2048, 512, 1, "cmd");
+        String md = QualityMarkdown.render(rows, "m", 8, 2048, 512, 1, "cmd", "quality.png");
         assertThat(md).contains("| commvq 2x2 | 5.00 |")
                 .contains("PASS: commvq 4-bit keys (2x2, fp16 values) raise perplexity by ≤ 1 % (+0.050%)")
                 .contains("PASS: commvq 4-bit keys use no more key bits than int4")
@@ -40,7 +40,7 @@ class QualityMarkdownTest {
                 row("int4", "int4", 5.17, 2e-3, 20.05, 20.0),
                 row("int4 vb16", "int4", 5.17, 2e-3, 20.005, 20.0),
                 row("commvq 2x2", "commvq", 5.0, 1.5e-3, 20.01, 20.0));
-        assertThat(QualityMarkdown.render(rows, "m", 8, 2048, 512, 1, "cmd"))
+        assertThat(QualityMarkdown.render(rows, "m", 8, 2048, 512, 1, "cmd", "quality.png"))
                 .contains("FAIL: commvq 4-bit beats int4 vb16 in perplexity (20.0100 vs 20.0050)")
                 .contains("PASS: commvq 4-bit beats int4 vb16 in key MSE");
     }
