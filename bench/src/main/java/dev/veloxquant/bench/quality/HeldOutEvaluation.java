@@ -23,13 +23,16 @@ final class HeldOutEvaluation {
     private final List<int[]> windows;
     private final int chunk;
     private final Consumer<String> progress;
+    /** False when only the reference runs: its log-probabilities (4·vocab bytes a token) are then not kept. */
+    private final boolean keepReference;
     /** fp16 log-probabilities per window, kept to compute KL of the other methods against them. */
     private float[][] referenceLogProbs;
 
-    HeldOutEvaluation(CausalLm model, List<int[]> windows, int chunk, Consumer<String> progress) {
+    HeldOutEvaluation(CausalLm model, List<int[]> windows, int chunk, boolean keepReference, Consumer<String> progress) {
         this.model = model;
         this.windows = windows;
         this.chunk = chunk;
+        this.keepReference = keepReference;
         this.progress = progress;
     }
 
@@ -77,7 +80,7 @@ final class HeldOutEvaluation {
                 }
                 scored++;
             }
-            if (reference) {
+            if (reference && keepReference) {
                 referenceLogProbs[w] = logProbs;
             }
             progress.accept(String.format("  %-22s window %d/%d  ppl so far %.4f  (%.0f s)", label, w + 1, windows.size(),

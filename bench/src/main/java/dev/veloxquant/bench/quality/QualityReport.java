@@ -63,7 +63,8 @@ public final class QualityReport {
             System.err.printf("held-out: %d windows of %d tokens, %d configurations, chunk %d%n",
                     windows.size(), context, configs.size(), chunk);
             FixtureErrors fixture = new FixtureErrors(modelDir.resolve("reference/kv.safetensors"), model.geometry());
-            HeldOutEvaluation eval = new HeldOutEvaluation(model.forward(), windows, chunk, System.err::println);
+            HeldOutEvaluation eval = new HeldOutEvaluation(model.forward(), windows, chunk, configs.size() > 1,
+                    System.err::println);
 
             List<QualityRow> rows = new ArrayList<>();
             double basePpl = 0;
