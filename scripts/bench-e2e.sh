@@ -22,12 +22,8 @@ while [[ $# -gt 0 ]]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-CP_FILE=bench/target/runtime-classpath.txt
 echo "Building engine + bench..." >&2
-# One reactor run: the classpath then points at the freshly built module jars (nothing is installed).
-mvn -B -q -ntp -DskipTests package dependency:build-classpath -pl bench -am \
-  -Dmdep.includeScope=runtime -Dmdep.outputFile="$PWD/$CP_FILE" >/dev/null
-CP="bench/target/classes:$(cat "$CP_FILE")"
+source scripts/bench-classpath.sh >/dev/null
 LOG=$(mktemp)
 for t in $THREADS; do
   for path in native panama; do

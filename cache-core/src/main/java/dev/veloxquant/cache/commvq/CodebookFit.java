@@ -164,30 +164,17 @@ public final class CodebookFit {
     /** Warm-started Lloyd rounds of one block's {@code lo, step} for the current levels. */
     private static void refitBlock(float[] v, float[] w, int off, int n, double[] u, double[] lo, double[] st, int b) {
         for (int round = 0; round < BLOCK_ROUNDS; round++) {
-            double sw = 0;
-            double su = 0;
-            double suu = 0;
-            double sx = 0;
-            double sux = 0;
+            LineFit fit = new LineFit();
             for (int j = off; j < off + n; j++) {
                 double ui = u[nearest((v[j] - lo[b]) / st[b], u)];
                 double wj = w == null ? 1 : w[j];
-                sw += wj;
-                su += wj * ui;
-                suu += wj * ui * ui;
-                sx += wj * v[j];
-                sux += wj * ui * v[j];
+                fit.add(ui, v[j], wj);
             }
-            double det = sw * suu - su * su;
-            if (!(sw > 0) || det <= 1e-12 * sw * suu) {
+            if (!fit.solve()) {
                 return;
             }
-            double nStep = (sw * sux - su * sx) / det;
-            if (!(nStep > 0)) {
-                return;
-            }
-            lo[b] = (sx - nStep * su) / sw;
-            st[b] = nStep;
+            lo[b] = fit.lo();
+            st[b] = fit.step();
         }
     }
 

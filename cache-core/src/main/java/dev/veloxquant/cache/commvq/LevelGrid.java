@@ -83,37 +83,24 @@ final class LevelGrid {
     static double[] lloyd(float[] v, float[] w, int n, float[] u, int off, int levels, double lo, double step, int rounds) {
         long prevHash = 0;
         for (int round = 0; round < rounds && levels > 1 && step > 0; round++) {
-            double sw = 0;
-            double su = 0;
-            double suu = 0;
-            double sx = 0;
-            double sux = 0;
+            LineFit fit = new LineFit();
             long hash = 1;
             for (int j = 0; j < n; j++) {
                 int i = nearest((v[j] - lo) / step, u, off, levels);
                 hash = hash * 31 + i;
                 double ui = u[off + i];
                 double wj = w == null ? 1 : w[j];
-                sw += wj;
-                su += wj * ui;
-                suu += wj * ui * ui;
-                sx += wj * v[j];
-                sux += wj * ui * v[j];
+                fit.add(ui, v[j], wj);
             }
             if (round > 0 && hash == prevHash) {
                 break;
             }
             prevHash = hash;
-            double det = sw * suu - su * su;
-            if (!(sw > 0) || det <= 1e-12 * sw * suu) {
+            if (!fit.solve()) {
                 break;
             }
-            double nStep = (sw * sux - su * sx) / det;
-            if (!(nStep > 0)) {
-                break;
-            }
-            lo = (sx - nStep * su) / sw;
-            step = nStep;
+            lo = fit.lo();
+            step = fit.step();
         }
         return new double[] {lo, step};
     }

@@ -100,11 +100,7 @@ final class UniformGridFit {
         long prevHash = 0;
         for (int round = 0; round < MAX_ROUNDS && levels > 1; round++) {
             double inv = 1.0 / step;
-            double sw = 0;
-            double su = 0;
-            double suu = 0;
-            double sx = 0;
-            double sux = 0;
+            LineFit fit = new LineFit();
             long hash = 1;
             for (int j = 0; j < n; j++) {
                 double c = (v[j] - lo) * inv;
@@ -112,26 +108,17 @@ final class UniformGridFit {
                 hash = hash * 31 + i;
                 double u = i + 0.5;
                 double wj = w == null ? 1 : w[j];
-                sw += wj;
-                su += wj * u;
-                suu += wj * u * u;
-                sx += wj * v[j];
-                sux += wj * u * v[j];
+                fit.add(u, v[j], wj);
             }
             if (round > 0 && hash == prevHash) {
                 break;
             }
             prevHash = hash;
-            double det = sw * suu - su * su;
-            if (!(sw > 0) || det <= 1e-12 * sw * suu) {
+            if (!fit.solve()) {
                 break;
             }
-            double nStep = (sw * sux - su * sx) / det;
-            if (!(nStep > 0)) {
-                break;
-            }
-            lo = (sx - nStep * su) / sw;
-            step = nStep;
+            lo = fit.lo();
+            step = fit.step();
         }
         return new double[] {lo, step};
     }
