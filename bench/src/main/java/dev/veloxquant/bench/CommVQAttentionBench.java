@@ -4,6 +4,7 @@ import dev.veloxquant.cache.KVCache;
 import dev.veloxquant.cache.KVCacheBuilder;
 import dev.veloxquant.cache.KVCacheConfig;
 import dev.veloxquant.cache.KVCacheMethod;
+import dev.veloxquant.cache.KeyPairImportance;
 import dev.veloxquant.cache.ModelGeometry;
 import dev.veloxquant.cache.RopeLayout;
 import dev.veloxquant.cache.RotaryEmbedding;
@@ -22,7 +23,8 @@ import java.util.Random;
  * rounds). Also the encode cost per token (wall time of the prefill append).
  *
  * <p>Usage: {@code CommVQAttentionBench [contexts=512,2048,8192,32768] [kvHeads=2] [heads=6] [headDim=64]
- * [configs=2x2,1x2]}
+ * [configs=2x2,1x2]}; a config ending in {@code a} ({@code 2x2a}) spreads the key bits over the pairs
+ * ({@code PairBitAllocation}) by the synthetic keys' per-pair variance, as a model's pair importance would.
  */
 public final class CommVQAttentionBench {
     private CommVQAttentionBench() {
@@ -54,6 +56,15 @@ public final class CommVQAttentionBench {
                 values[t * kvHeads * headDim + i] = (float) r.nextGaussian();
             }
         }
+        float[][][] importance = new float[1][kvHeads][headDim / 2];
+        for (int h = 0; h < kvHeads; h++) {
+            for (int p = 0; p < headDim / 2; p++) {
+                int a = h * headDim + rope.layout().first(p, headDim);
+                int b = h * headDim + rope.layout().second(p, headDim);
+                importance[0][h][p] = chScale[a] * chScale[a] + chScale[b] * chScale[b];
+            }
+        }
+        ModelGeometry allocated = model.withKeyPairImportance(new KeyPairImportance(importance));
         float[] q = new float[heads * headDim];
         for (int i = 0; i < q.length; i++) {
             q[i] = (float) r.nextGaussian() * 0.1f;
@@ -74,8 +85,8 @@ public final class CommVQAttentionBench {
                 caches.add(null);
             }
             for (int m = 0; m < names.size(); m++) {
-                KVCacheConfig cfg = m == 0 ? KVCacheConfig.fp16() : commvq(configs[m - 1]);
-                SequenceKVCache s = KVCacheBuilder.build(model, cfg);
+                KVCacheConfig cfg = m == 0 ? KVCacheConfig.fp16() : commvq(configs[m - 1].replace("a", ""));
+                SequenceKVCache s = KVCacheBuilder.build(m > 0 && configs[m - 1].endsWith("a") ? allocated : model, cfg);
                 boolean pre = s.layer(0).keysBeforeRope();
                 float[] k = pre ? keys : rotated(keys, rope, ctx, kvHeads, headDim);
                 long t0 = System.nanoTime();

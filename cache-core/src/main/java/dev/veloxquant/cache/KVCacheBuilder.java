@@ -30,7 +30,8 @@ public final class KVCacheBuilder {
                 case COMMVQ -> new CommVQKVCache(model.numKvHeads(), model.headDim(), model.rope(),
                         new CommVQQuantizer(config.bits(), config.numResiduals(), model.rope().layout(),
                                 config.groupSize()).paramsFor(model.headDim()),
-                        config.windowSize(), config.effectiveValueBits(), CommVQCodebooks.SINK_TOKENS, codebook, layer);
+                        config.windowSize(), config.effectiveValueBits(), CommVQCodebooks.SINK_TOKENS, codebook, layer,
+                        model.keyPairImportance() == null ? null : model.keyPairImportance().layer(layer));
                 default -> throw new InvalidKVCacheConfigException("method",
                         "KV-cache method " + config.method() + " is not available yet");
             });

@@ -31,11 +31,18 @@ final class BlockCodec {
     private final float[] weights;
     /** Slots per axis in a calibrated level table ({@link LevelGrid#stride}). */
     private final int stride;
+    private final PairLayout layout;
     /** Weight the grid fit by token norm² (flag for the fixture ablation). */
     static final boolean WEIGHTED_FIT = !Boolean.getBoolean("veloxquant.commvq.unweighted");
 
     BlockCodec(CommVQParams params) {
+        this(params, PairLayout.uniform(params));
+    }
+
+    /** A codec for one head whose pairs are laid out (and sized) by {@code layout}. */
+    BlockCodec(CommVQParams params, PairLayout layout) {
         this.p = params;
+        this.layout = layout;
         this.pairs = params.pairs();
         this.headDim = params.headDim();
         this.first = new int[pairs];
@@ -56,6 +63,10 @@ final class BlockCodec {
 
     CommVQParams params() {
         return p;
+    }
+
+    PairLayout layout() {
+        return layout;
     }
 
     int firstDim(int pair) {
@@ -105,8 +116,10 @@ final class BlockCodec {
                 unit[t * headDim + d] = src[s + d] * scale;
             }
         }
-        int pairBytes = p.pairBlockBytes();
         int fitN = n - fitFrom;
+        if (lv != null && layout.allocated()) {
+            throw new IllegalStateException("a calibrated level table needs the uniform pair layout");
+        }
         // With token norms the error that matters is in key units: weight each token by its norm².
         float[] w = null;
         if (p.tokenNorm() && WEIGHTED_FIT) {
@@ -121,15 +134,16 @@ final class BlockCodec {
                 xs[t - fitFrom] = unit[t * headDim + first[q]];
                 ys[t - fitFrom] = unit[t * headDim + second[q]];
             }
+            int lq = layout.levels(q);
             if (lv != null) {
                 fitLevels(q, fitN, w, lv, meta, metaBase);
             } else if (p.compactSteps()) {
-                int cx = UniformGridFit.fitCompact(xs, w, fitN, levels, meta, metaBase + q);
-                int cy = UniformGridFit.fitCompact(ys, w, fitN, levels, meta, metaBase + pairs + q);
+                int cx = UniformGridFit.fitCompact(xs, w, fitN, lq, meta, metaBase + q);
+                int cy = UniformGridFit.fitCompact(ys, w, fitN, lq, meta, metaBase + pairs + q);
                 meta[metaBase + 2 * pairs + q] = (short) (cx | (cy << 8));
             } else {
-                UniformGridFit.fit(xs, w, fitN, levels, fitOut, 0);
-                UniformGridFit.fit(ys, w, fitN, levels, fitOut, 2);
+                UniformGridFit.fit(xs, w, fitN, lq, fitOut, 0);
+                UniformGridFit.fit(ys, w, fitN, lq, fitOut, 2);
                 for (int i = 0; i < CommVQParams.META_PER_PAIR; i++) {
                     meta[metaBase + i * pairs + q] = fitOut[i];
                 }
@@ -138,7 +152,6 @@ final class BlockCodec {
             float stX = stepX(meta, metaBase, q);
             float loY = loY(meta, metaBase, q);
             float stY = stepY(meta, metaBase, q);
-            int region = codeBase + q * pairBytes;
             if (lv != null) {
                 // Exact nearest centre of the whole product codebook = nearest level per axis.
                 int ox = q * 2 * stride;
@@ -146,14 +159,15 @@ final class BlockCodec {
                 for (int t = 0; t < n; t++) {
                     int a = LevelGrid.index(unit[t * headDim + first[q]], loX, stX, lv, ox, levels);
                     int b = LevelGrid.index(unit[t * headDim + second[q]], loY, stY, lv, oy, levels);
-                    putCode(codes, region, t, a | (b << axisBits));
+                    layout.put(codes, codeBase, q, t, a | (b << axisBits));
                 }
                 continue;
             }
+            int ab = layout.axisBits(q);
             for (int t = 0; t < n; t++) {
-                int a = UniformGridFit.index(unit[t * headDim + first[q]], loX, stX, levels);
-                int b = UniformGridFit.index(unit[t * headDim + second[q]], loY, stY, levels);
-                putCode(codes, region, t, a | (b << axisBits));
+                int a = UniformGridFit.index(unit[t * headDim + first[q]], loX, stX, lq);
+                int b = UniformGridFit.index(unit[t * headDim + second[q]], loY, stY, lq);
+                layout.put(codes, codeBase, q, t, a | (b << ab));
             }
         }
     }
@@ -184,7 +198,6 @@ final class BlockCodec {
     /** As above; {@code lv} the head's calibrated level table or null for the uniform grid. */
     void decode(byte[] codes, int codeBase, short[] meta, int metaBase, short[] norms, int normBase, int n,
                 float[] dst, int dstOff, int dstStride, float[] lv) {
-        int pairBytes = p.pairBlockBytes();
         if (lv != null) {
             for (int q = 0; q < pairs; q++) {
                 float loX = loX(meta, metaBase, q);
@@ -192,9 +205,8 @@ final class BlockCodec {
                 float loY = loY(meta, metaBase, q);
                 float stY = stepY(meta, metaBase, q);
                 int ox = q * 2 * stride;
-                int region = codeBase + q * pairBytes;
                 for (int t = 0; t < n; t++) {
-                    int c = code(codes, region, t);
+                    int c = layout.code(codes, codeBase, q, t);
                     float nf = p.tokenNorm() ? Float.float16ToFloat(norms[normBase + t]) : 1f;
                     int o = dstOff + t * dstStride;
                     dst[o + first[q]] = LevelGrid.value(loX, stX, lv[ox + (c & axisMask)]) * nf;
@@ -208,13 +220,14 @@ final class BlockCodec {
             float stY = stepY(meta, metaBase, q);
             float bX = UniformGridFit.base(loX(meta, metaBase, q), stX);
             float bY = UniformGridFit.base(loY(meta, metaBase, q), stY);
-            int region = codeBase + q * pairBytes;
+            int ab = layout.axisBits(q);
+            int am = layout.axisMask(q);
             for (int t = 0; t < n; t++) {
-                int c = code(codes, region, t);
+                int c = layout.code(codes, codeBase, q, t);
                 float nf = p.tokenNorm() ? Float.float16ToFloat(norms[normBase + t]) : 1f;
                 int o = dstOff + t * dstStride;
-                dst[o + first[q]] = UniformGridFit.value(bX, stX, c & axisMask) * nf;
-                dst[o + second[q]] = UniformGridFit.value(bY, stY, c >>> axisBits) * nf;
+                dst[o + first[q]] = UniformGridFit.value(bX, stX, c & am) * nf;
+                dst[o + second[q]] = UniformGridFit.value(bY, stY, c >>> ab) * nf;
             }
         }
     }
@@ -237,42 +250,9 @@ final class BlockCodec {
                 : Float.float16ToFloat(meta[base + 3 * pairs + q]);
     }
 
-    /** The pair code (real axis in the low bits) of token {@code t} in the pair region at {@code region}. */
-    int code(byte[] codes, int region, int t) {
-        int k = p.codesPerByte();
-        int bitsPer = p.pairCodeBits();
-        if (k > 0) {
-            int run = p.groupSize() / k;
-            int shift = (t / run) * bitsPer;
-            return ((codes[region + t % run] & 0xFF) >>> shift) & ((1 << bitsPer) - 1);
-        }
-        long bit = (long) t * bitsPer;
-        int c = 0;
-        for (int i = 0; i < bitsPer; i++) {
-            long b = bit + i;
-            c |= ((codes[region + (int) (b >>> 3)] >>> (b & 7)) & 1) << i;
-        }
-        return c;
-    }
-
-    private void putCode(byte[] codes, int region, int t, int c) {
-        int k = p.codesPerByte();
-        int bitsPer = p.pairCodeBits();
-        if (k > 0) {
-            int run = p.groupSize() / k;
-            int shift = (t / run) * bitsPer;
-            int idx = region + t % run;
-            int mask = ((1 << bitsPer) - 1) << shift;
-            codes[idx] = (byte) ((codes[idx] & ~mask) | (c << shift));
-            return;
-        }
-        long bit = (long) t * bitsPer;
-        for (int i = 0; i < bitsPer; i++) {
-            long b = bit + i;
-            int idx = region + (int) (b >>> 3);
-            int m = 1 << (b & 7);
-            codes[idx] = (byte) (((c >>> i) & 1) != 0 ? (codes[idx] | m) : (codes[idx] & ~m));
-        }
+    /** The pair code (real axis in the low bits) of token {@code t} of pair {@code pair} in the block at {@code codeBase}. */
+    int code(byte[] codes, int codeBase, int pair, int t) {
+        return layout.code(codes, codeBase, pair, t);
     }
 
     /**

@@ -36,6 +36,13 @@ final class CodeScorer {
     private final CommVQParams p;
     private final RopeTables rope;
     private final BlockCodec codec;
+    private final PairLayout layout;
+    /** Allocated layouts: per pair-code width w, the byte permute and lane shifts of a bit-stream chunk (null below VL 8). */
+    private final VectorShuffle<Byte>[] widthIdx;
+    private final int[][] widthShift;
+    /** The same tables flat, for the fused pass (plain array loads the JIT keeps in registers): width w at w·4·VL / w·VL. */
+    private final byte[] widthIdxFlat;
+    private final int[] widthShiftFlat;
     private final int pairs;
     private final int g;
     private final int[] first;
@@ -80,9 +87,15 @@ final class CodeScorer {
     private float[] wb = new float[0];
 
     CodeScorer(CommVQParams params, RopeTables rope) {
+        this(params, rope, PairLayout.uniform(params));
+    }
+
+    /** A scorer for one head whose pairs are laid out by {@code layout} ({@link PairBitAllocation}). */
+    CodeScorer(CommVQParams params, RopeTables rope, PairLayout layout) {
         this.p = params;
         this.rope = rope;
-        this.codec = new BlockCodec(params);
+        this.layout = layout;
+        this.codec = new BlockCodec(params, layout);
         this.pairs = params.pairs();
         this.g = params.groupSize();
         this.first = new int[pairs];
@@ -144,6 +157,35 @@ final class CodeScorer {
             this.repeatRun = null;
             this.shiftTab = new int[0];
         }
+        @SuppressWarnings("unchecked")
+        VectorShuffle<Byte>[] wi = new VectorShuffle[2 * PairBitAllocation.MAX_AXIS_BITS + 1];
+        this.widthIdx = wi;
+        this.widthShift = new int[wi.length][];
+        for (int pr = 0; pr < pairs && layout.allocated() && VL >= 8; pr++) {
+            int w = layout.pairCodeBits(pr);
+            if (widthIdx[w] == null) {
+                int[] idx = new int[4 * VL];
+                widthShift[w] = new int[VL];
+                for (int l = 0; l < VL; l++) {
+                    for (int i = 0; i < 4; i++) {
+                        idx[4 * l + i] = (l * w >>> 3) + i;
+                    }
+                    widthShift[w][l] = (l * w) & 7;
+                }
+                widthIdx[w] = VectorShuffle.fromArray(BW, idx, 0);
+            }
+        }
+        this.widthIdxFlat = new byte[wi.length * 4 * VL];
+        this.widthShiftFlat = new int[wi.length * VL];
+        for (int w = 0; w < wi.length; w++) {
+            if (widthIdx[w] != null) {
+                int[] idx = widthIdx[w].toArray();
+                for (int i = 0; i < idx.length; i++) {
+                    widthIdxFlat[w * 4 * VL + i] = (byte) idx[i];
+                }
+                System.arraycopy(widthShift[w], 0, widthShiftFlat, w * VL, VL);
+            }
+        }
     }
 
     private static VectorSpecies<Byte> byteSpecies(int lanes) {
@@ -168,7 +210,7 @@ final class CodeScorer {
      */
     boolean fastPath() {
         int k = p.codesPerByte();
-        return BS != null && SS != null && k > 0 && (g / k) % VL == 0 && g / VL >= 2 && pairs % VL == 0;
+        return !layout.allocated() && BS != null && SS != null && k > 0 && (g / k) % VL == 0 && g / VL >= 2 && pairs % VL == 0;
     }
 
     /**
@@ -180,6 +222,10 @@ final class CodeScorer {
         return VL >= 4;
     }
 
+    PairLayout layout() {
+        return layout;
+    }
+
     /** Which path {@link #scoreBlocks} takes: "fast", "levels" (fused with a level shuffle), "general" or "scalar". */
     String path(boolean levels) {
         if (!vectorized()) {
@@ -188,7 +234,15 @@ final class CodeScorer {
         if (levels) {
             return fastPath() && p.levels() <= VL ? "levels" : "general";
         }
+        if (layout.allocated()) {
+            return allocatedPath() ? "allocated" : "general";
+        }
         return fastPath() ? "fast" : "general";
+    }
+
+    /** Whether the fused path for allocated widths ({@link #scoreAllocatedTwoChunks}) applies: whole vectors per chunk, two or more chunks per block. */
+    private boolean allocatedPath() {
+        return layout.allocated() && VL >= 8 && g % VL == 0 && g / VL >= 2 && g / VL % 2 == 0 && pairs % VL == 0;
     }
 
     /**
@@ -269,6 +323,7 @@ final class CodeScorer {
             case "levels" -> scoreBlocksLevels(codes, meta, norms, b0, b1, q, qOff, numQueries, out, outOff, outStride,
                     lv);
             case "general" -> scoreGeneral(codes, meta, norms, b0, b1, q, qOff, numQueries, out, outOff, outStride, lv);
+            case "allocated" -> scoreAllocated(codes, meta, norms, b0, b1, q, qOff, numQueries, out, outOff, outStride);
             default -> scoreFast(codes, meta, norms, b0, b1, q, qOff, numQueries, out, outOff, outStride);
         }
     }
@@ -393,6 +448,129 @@ final class CodeScorer {
         }
         FloatVector nA = FloatVector.fromArray(FS, norm, normOff);
         FloatVector nB = FloatVector.fromArray(FS, norm, normOff + VL);
+        a0.mul(nA).intoArray(out, o);
+        b0.mul(nB).intoArray(out, o + VL);
+        if (m > 1) {
+            a1.mul(nA).intoArray(out, o + outStride);
+            b1.mul(nB).intoArray(out, o + outStride + VL);
+        }
+        if (m > 2) {
+            a2.mul(nA).intoArray(out, o + 2 * outStride);
+            b2.mul(nB).intoArray(out, o + 2 * outStride + VL);
+        }
+        if (m > 3) {
+            a3.mul(nA).intoArray(out, o + 3 * outStride);
+            b3.mul(nB).intoArray(out, o + 3 * outStride + VL);
+        }
+    }
+
+    /** {@link #scoreFast} for an allocated layout: the same fused pass, each pair unpacked at its own width. */
+    private void scoreAllocated(byte[] codes, short[] meta, short[] norms, int b0, int blocks, float[] q, int qOff,
+                                int numQueries, float[] out, int outOff, int outStride) {
+        float[][] starts = rope.blockStarts(blocks);
+        int blockBytes = p.blockCodeBytes();
+        int blockMeta = p.blockMetaShorts();
+        splitQueries(q, qOff, numQueries);
+        for (int b = b0; b < blocks; b++) {
+            int codeBase = b * blockBytes;
+            if (codeBase + blockBytes + 4 * VL > codes.length) {
+                // the wide loads of the last pairs would run past the array: this block takes the general path
+                scoreGeneral(codes, meta, norms, b, b + 1, q, qOff, numQueries, out, outOff, outStride, null);
+                continue;
+            }
+            loadBlockVector(meta, b * blockMeta, norms, b * g);
+            rotateQueriesVector(starts, b, numQueries);
+            int t0 = b * g;
+            for (int c = 0; c < g / VL; c += 2) {
+                for (int q0 = 0; q0 < numQueries; q0 += QG) {
+                    scoreAllocatedTwoChunks(codes, codeBase, c * VL, q0 * pairs, Math.min(QG, numQueries - q0),
+                            out, outOff + t0 + c * VL + q0 * outStride, outStride);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #scoreTwoChunks} for an allocated layout: tokens {@code eA .. eA + 2·VL} of one block
+     * against up to four queries, every pair unpacked from its own bit stream and width.
+     */
+    private void scoreAllocatedTwoChunks(byte[] codes, int codeBase, int eA, int w0, int m, float[] out, int o,
+                                         int outStride) {
+        float[] inCos = rope.inCos;
+        float[] inSin = rope.inSin;
+        float[] inNegSin = rope.inNegSin;
+        FloatVector a0 = FloatVector.zero(FS);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        FloatVector b2 = a0;
+        FloatVector b3 = a0;
+        for (int pr = 0; pr < pairs; pr++) {
+            int w = layout.pairCodeBits(pr);
+            int axisBits = layout.axisBits(pr);
+            int axisMask = (1 << axisBits) - 1;
+            int from = codeBase + layout.offset(pr) + (eA * w >>> 3);
+            IntVector iv;
+            IntVector jv;
+            if (w == 8) {
+                // byte codes: one load and a widening, as the fast path
+                iv = (IntVector) ByteVector.fromArray(BS, codes, from).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                jv = (IntVector) ByteVector.fromArray(BS, codes, from + VL).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            } else {
+                // lane l: the four bytes from (l·w)/8 by one byte permute, shifted by (l·w) mod 8, masked to w bits
+                ByteVector idx = ByteVector.fromArray(BW, widthIdxFlat, w * 4 * VL);
+                IntVector sh = IntVector.fromArray(IS, widthShiftFlat, w * VL);
+                int codeMask = (1 << w) - 1;
+                iv = ((IntVector) idx.selectFrom(ByteVector.fromArray(BW, codes, from)).reinterpretAsInts())
+                        .lanewise(VectorOperators.LSHR, sh).and(codeMask);
+                jv = ((IntVector) idx.selectFrom(ByteVector.fromArray(BW, codes, from + (VL * w >>> 3)))
+                        .reinterpretAsInts()).lanewise(VectorOperators.LSHR, sh).and(codeMask);
+            }
+            FloatVector sx = FloatVector.broadcast(FS, sX[pr]);
+            FloatVector bx = FloatVector.broadcast(FS, bX[pr]);
+            FloatVector sy = FloatVector.broadcast(FS, sY[pr]);
+            FloatVector by = FloatVector.broadcast(FS, bY[pr]);
+            FloatVector xA = ((FloatVector) iv.and(axisMask).convert(VectorOperators.I2F, 0)).fma(sx, bx);
+            FloatVector xB = ((FloatVector) jv.and(axisMask).convert(VectorOperators.I2F, 0)).fma(sx, bx);
+            FloatVector yA = ((FloatVector) iv.lanewise(VectorOperators.LSHR, axisBits).convert(VectorOperators.I2F, 0))
+                    .fma(sy, by);
+            FloatVector yB = ((FloatVector) jv.lanewise(VectorOperators.LSHR, axisBits).convert(VectorOperators.I2F, 0))
+                    .fma(sy, by);
+            int e = pr * g + eA;
+            FloatVector ec = FloatVector.fromArray(FS, inCos, e);
+            FloatVector xrA = xA.fma(ec, yA.mul(FloatVector.fromArray(FS, inNegSin, e)));
+            FloatVector yrA = xA.fma(FloatVector.fromArray(FS, inSin, e), yA.mul(ec));
+            ec = FloatVector.fromArray(FS, inCos, e + VL);
+            FloatVector xrB = xB.fma(ec, yB.mul(FloatVector.fromArray(FS, inNegSin, e + VL)));
+            FloatVector yrB = xB.fma(FloatVector.fromArray(FS, inSin, e + VL), yB.mul(ec));
+            int wi = w0 + pr;
+            FloatVector wav = FloatVector.broadcast(FS, wa[wi]);
+            FloatVector wbv = FloatVector.broadcast(FS, wb[wi]);
+            a0 = xrA.fma(wav, yrA.fma(wbv, a0));
+            b0 = xrB.fma(wav, yrB.fma(wbv, b0));
+            if (m > 1) {
+                wav = FloatVector.broadcast(FS, wa[wi + pairs]);
+                wbv = FloatVector.broadcast(FS, wb[wi + pairs]);
+                a1 = xrA.fma(wav, yrA.fma(wbv, a1));
+                b1 = xrB.fma(wav, yrB.fma(wbv, b1));
+                if (m > 2) {
+                    wav = FloatVector.broadcast(FS, wa[wi + 2 * pairs]);
+                    wbv = FloatVector.broadcast(FS, wb[wi + 2 * pairs]);
+                    a2 = xrA.fma(wav, yrA.fma(wbv, a2));
+                    b2 = xrB.fma(wav, yrB.fma(wbv, b2));
+                    if (m > 3) {
+                        wav = FloatVector.broadcast(FS, wa[wi + 3 * pairs]);
+                        wbv = FloatVector.broadcast(FS, wb[wi + 3 * pairs]);
+                        a3 = xrA.fma(wav, yrA.fma(wbv, a3));
+                        b3 = xrB.fma(wav, yrB.fma(wbv, b3));
+                    }
+                }
+            }
+        }
+        FloatVector nA = FloatVector.fromArray(FS, norm, eA);
+        FloatVector nB = FloatVector.fromArray(FS, norm, eA + VL);
         a0.mul(nA).intoArray(out, o);
         b0.mul(nB).intoArray(out, o + VL);
         if (m > 1) {
@@ -557,6 +735,10 @@ final class CodeScorer {
 
     /** Pair codes of tokens {@code j0 .. j0+L} of every pair of one block into {@code cs[pair·VL + lane]}. */
     private void unpack(byte[] codes, int codeBase, int c, int j0) {
+        if (layout.allocated()) {
+            unpackAllocated(codes, codeBase, j0);
+            return;
+        }
         int pairBytes = p.pairBlockBytes();
         int bitsPer = p.pairCodeBits();
         int k = p.codesPerByte();
@@ -626,6 +808,29 @@ final class CodeScorer {
         }
     }
 
+    /**
+     * {@link #unpack} for an allocated layout: each pair is a bit stream of its own width; a chunk of
+     * {@code L} tokens starts on a byte ({@code L} is a multiple of 8), and lane {@code l} takes the four
+     * bytes from {@code (l·w)/8} by one permute, then shifts by {@code (l·w) mod 8} and masks.
+     */
+    private void unpackAllocated(byte[] codes, int codeBase, int j0) {
+        int chunk = Math.min(g, VL);
+        for (int pr = 0; pr < pairs; pr++) {
+            int w = layout.pairCodeBits(pr);
+            int region = codeBase + layout.offset(pr);
+            int from = region + (j0 * w >>> 3);
+            if (widthIdx[w] != null) {
+                ((IntVector) loadWide(codes, from).rearrange(widthIdx[w]).reinterpretAsInts())
+                        .lanewise(VectorOperators.LSHR, IntVector.fromArray(IS, widthShift[w], 0))
+                        .and((1 << w) - 1).intoArray(cs, pr * VL);
+            } else {
+                for (int l = 0; l < chunk; l++) {
+                    cs[pr * VL + l] = BitStreams.read(codes, region, (long) (j0 + l) * w, w);
+                }
+            }
+        }
+    }
+
     /** VL code bytes from {@code off}; past the end of the array (a short last run) from a zero-padded copy. */
     private ByteVector loadCodes(byte[] codes, int off) {
         if (off + VL <= codes.length) {
@@ -648,9 +853,9 @@ final class CodeScorer {
 
     /** Uniform grid: {@code base + step·code} per axis, then the in-block rotation, into {@code xr/yr[slot ..]}. */
     private void dequantUniform(int j0, int slot) {
-        int axisBits = p.axisBits();
-        int axisMask = (1 << axisBits) - 1;
         for (int pr = 0; pr < pairs; pr++) {
+            int axisBits = layout.axisBits(pr);
+            int axisMask = layout.axisMask(pr);
             IntVector c = IntVector.fromArray(IS, cs, pr * VL);
             FloatVector x = ((FloatVector) c.and(axisMask).convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(FS, sX[pr]), FloatVector.broadcast(FS, bX[pr]));
@@ -902,12 +1107,12 @@ final class CodeScorer {
                 for (int qi = 0; qi < numQueries; qi++) {
                     float s = 0f;
                     for (int pr = 0; pr < pairs; pr++) {
-                        int code = codec.code(codes, codeBase + pr * p.pairBlockBytes(), j);
+                        int code = codec.code(codes, codeBase, pr, j);
                         float x;
                         float y;
                         if (lv == null) {
-                            x = UniformGridFit.value(bX[pr], sX[pr], code & axisMask);
-                            y = UniformGridFit.value(bY[pr], sY[pr], code >>> axisBits);
+                            x = UniformGridFit.value(bX[pr], sX[pr], code & layout.axisMask(pr));
+                            y = UniformGridFit.value(bY[pr], sY[pr], code >>> layout.axisBits(pr));
                         } else {
                             x = LevelGrid.value(lX[pr], sX[pr], lv[pr * 2 * stride + (code & axisMask)]);
                             y = LevelGrid.value(lY[pr], sY[pr], lv[(pr * 2 + 1) * stride + (code >>> axisBits)]);

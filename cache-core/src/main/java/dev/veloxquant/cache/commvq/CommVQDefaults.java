@@ -14,6 +14,13 @@ final class CommVQDefaults {
      */
     static final int SINK_TOKENS = Integer.getInteger("veloxquant.commvq.sinkTokens", 0);
 
+    /**
+     * Spread each head's key bits over its RoPE pairs by the model's pair importance
+     * ({@link PairBitAllocation}); {@code -Dveloxquant.commvq.uniformBits=true} gives every pair the same
+     * bits (the ablation in docs/manual/commvq.md).
+     */
+    static final boolean PAIR_ALLOCATION = !Boolean.getBoolean("veloxquant.commvq.uniformBits");
+
     private CommVQDefaults() {
     }
 }

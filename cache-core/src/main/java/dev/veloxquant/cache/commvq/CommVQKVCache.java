@@ -29,8 +29,9 @@ public final class CommVQKVCache implements KVCache {
     private final int windowSize;
     private final int sinkTokens;
     private final int valueBits;
-    private final BlockCodec codec;
-    private final CodeScorer scorer;
+    /** Per KV head: its pairs' bit widths may differ ({@link PairLayout}), so each head has its own codec and scorer. */
+    private final BlockCodec[] codec;
+    private final CodeScorer[] scorer;
     private final boolean quantizedValues;
     private final int valueRow;
     private final int valueGroup;
@@ -84,6 +85,16 @@ public final class CommVQKVCache implements KVCache {
      */
     public CommVQKVCache(int kvHeads, int headDim, RotaryEmbedding rope, CommVQParams params, int windowSize,
                          int valueBits, int sinkTokens, CommVQCodebook codebook, int layer) {
+        this(kvHeads, headDim, rope, params, windowSize, valueBits, sinkTokens, codebook, layer, null);
+    }
+
+    /**
+     * As above; {@code pairImportance[h]} (per KV head, one weight per RoPE pair, or null) spreads each
+     * head's key bits over its pairs with {@link PairBitAllocation} when no codebook is given (a
+     * calibrated codebook fixes the widths it was fitted for).
+     */
+    public CommVQKVCache(int kvHeads, int headDim, RotaryEmbedding rope, CommVQParams params, int windowSize,
+                         int valueBits, int sinkTokens, CommVQCodebook codebook, int layer, float[][] pairImportance) {
         if (codebook != null) {
             String why = codebook.mismatch(params.bits(), params.numResiduals(), params.layout(),
                     Math.max(codebook.layers(), layer + 1), kvHeads, headDim, params.groupSize());
@@ -115,8 +126,16 @@ public final class CommVQKVCache implements KVCache {
         this.params = params;
         this.windowSize = windowSize;
         this.valueBits = valueBits;
-        this.codec = new BlockCodec(params);
-        this.scorer = new CodeScorer(params, RopeTables.of(rope, params.groupSize()));
+        this.codec = new BlockCodec[kvHeads];
+        this.scorer = new CodeScorer[kvHeads];
+        RopeTables tables = RopeTables.of(rope, params.groupSize());
+        for (int h = 0; h < kvHeads; h++) {
+            PairLayout layout = codebook != null || !CommVQDefaults.PAIR_ALLOCATION || pairImportance == null || pairImportance[h] == null
+                    ? PairLayout.uniform(params)
+                    : PairLayout.of(params, PairBitAllocation.allocate(pairImportance[h], params.axisBits()));
+            codec[h] = new BlockCodec(params, layout);
+            scorer[h] = new CodeScorer(params, tables, layout);
+        }
         if (valueBits != 16 && valueBits != 8 && valueBits != 4 && valueBits != 2) {
             throw new IllegalArgumentException("value bits must be 16, 8, 4 or 2, got " + valueBits);
         }
@@ -218,7 +237,7 @@ public final class CommVQKVCache implements KVCache {
                 if (sinks > 0) {
                     sinkKeys[h] = Arrays.copyOf(wk, sinks * headDim);
                 }
-                codec.encode(blockScratch, 0, headDim, g, sinks, codes[h], b * params.blockCodeBytes(),
+                codec[h].encode(blockScratch, 0, headDim, g, sinks, codes[h], b * params.blockCodeBytes(),
                         meta[h], b * params.blockMetaShorts(), norms[h], b * g, levelTables[h]);
                 if (quantizedValues) {
                     for (int j = 0; j < g; j++) {
@@ -251,13 +270,13 @@ public final class CommVQKVCache implements KVCache {
         int g = params.groupSize();
         int enc = encodedTokens();
         // upTo may end inside an encoded block (prefill): that block is scored whole into scratch and cut.
-        scorer.scoreTokens(codes[kvHead], meta[kvHead], norms[kvHead], 0, Math.min(upTo, enc), q, qOff, numQueries,
+        scorer[kvHead].scoreTokens(codes[kvHead], meta[kvHead], norms[kvHead], 0, Math.min(upTo, enc), q, qOff, numQueries,
                 out, outOff, upTo, levelTables[kvHead]);
         if (upTo > enc) {
-            scorer.scoreFp16Vector(windowKeys[kvHead], enc, upTo - enc, q, qOff, numQueries, out, outOff, upTo);
+            scorer[kvHead].scoreFp16Vector(windowKeys[kvHead], enc, upTo - enc, q, qOff, numQueries, out, outOff, upTo);
         }
         if (enc > 0 && sinkTokens > 0) {
-            scorer.scoreFp16Vector(sinkKeys[kvHead], 0, Math.min(sinkTokens, upTo), q, qOff, numQueries, out, outOff, upTo);
+            scorer[kvHead].scoreFp16Vector(sinkKeys[kvHead], 0, Math.min(sinkTokens, upTo), q, qOff, numQueries, out, outOff, upTo);
         }
     }
 
@@ -289,7 +308,7 @@ public final class CommVQKVCache implements KVCache {
         float[] out = new float[size * headDim];
         int g = params.groupSize();
         for (int b = 0; b < blocks; b++) {
-            codec.decode(codes[kvHead], b * params.blockCodeBytes(), meta[kvHead], b * params.blockMetaShorts(),
+            codec[kvHead].decode(codes[kvHead], b * params.blockCodeBytes(), meta[kvHead], b * params.blockMetaShorts(),
                     norms[kvHead], b * g, g, out, b * g * headDim, headDim, levelTables[kvHead]);
         }
         int enc = encodedTokens();
@@ -315,6 +334,11 @@ public final class CommVQKVCache implements KVCache {
                 ? kvHeads * ((long) enc * (valueRow + 4L * (headDim / valueGroup)) + win * headDim * 2L)
                 : kvHeads * (long) size * headDim * 2L;
         return new CacheFootprint(size, (long) size * kvHeads * headDim, keyBytes, valueBytes);
+    }
+
+    /** Bits per axis of each RoPE pair of a KV head's codes (all {@code bits × numResiduals} unless allocated). */
+    public int[] pairAxisBits(int kvHead) {
+        return codec[kvHead].layout().axisBits();
     }
 
     @Override

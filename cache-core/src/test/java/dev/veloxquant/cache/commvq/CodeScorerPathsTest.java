@@ -82,7 +82,7 @@ class CodeScorerPathsTest {
         }
     }
 
-    private static void check(Random r, CommVQParams p, CodeScorer s, float[] lv, int blocks) {
+    static void check(Random r, CommVQParams p, CodeScorer s, float[] lv, int blocks) {
         int g = p.groupSize();
         int d = p.headDim();
         byte[] codes = new byte[blocks * p.blockCodeBytes()];
@@ -95,7 +95,7 @@ class CodeScorerPathsTest {
         int n = blocks * g;
         // decoded keys (pre-RoPE, norms applied) give each token's float32 rounding bound
         float[] k = new float[n * d];
-        BlockCodec codec = new BlockCodec(p);
+        BlockCodec codec = new BlockCodec(p, s.layout());
         for (int b = 0; b < blocks; b++) {
             codec.decode(codes, b * p.blockCodeBytes(), meta, b * p.blockMetaShorts(), norms, b * g, g, k, b * g * d, d, lv);
         }

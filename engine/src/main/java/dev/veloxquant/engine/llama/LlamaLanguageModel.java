@@ -65,6 +65,7 @@ public final class LlamaLanguageModel implements LanguageModel {
             ModelGeometry geometry = new ModelGeometry(id, config.numLayers(), config.numHeads(), config.numKvHeads(),
                     config.headDim(), config.contextLength(), config.rope().embedding(config.headDim(), config.ropeLayout()),
                     modelDir);
+            geometry = geometry.withKeyPairImportance(KeyPairImportanceFromWeights.of(weights, config, config.ropeLayout()));
             Parallel par = new Parallel(threads);
             progress.accept("ready: " + id + " on " + threads + " threads");
             return new LlamaLanguageModel(id, config, gen, archive, par, new LlamaForward(config, weights, geometry, par),
