@@ -9,6 +9,7 @@ import dev.veloxquant.cache.commvq.CodebookFit;
 import dev.veloxquant.cache.commvq.CommVQCodebook;
 import dev.veloxquant.cache.commvq.CommVQKVCache;
 import dev.veloxquant.cache.commvq.CommVQQuantizer;
+import dev.veloxquant.cache.commvq.PairBitAllocation;
 import dev.veloxquant.engine.api.LanguageModel;
 import dev.veloxquant.engine.api.LanguageModels;
 import dev.veloxquant.engine.llama.LlamaLanguageModel;
@@ -24,8 +25,9 @@ import java.util.Random;
 
 /**
  * Calibrates a CommVQ key codebook for a model: runs the model over calibration text, records every
- * layer's pre-RoPE keys through the {@link KVCache} interface, fits the levels by EM
- * ({@link CodebookFit}) and writes {@code commvq-codebook-b<bits>r<R>.bin} next to the model, where
+ * layer's pre-RoPE keys and its queries' energy per RoPE pair through the {@link KVCache} interface,
+ * spreads each head's key bits over its pairs by what it measured ({@link #allocate}), fits the
+ * levels by EM ({@link CodebookFit}) and writes {@code commvq-codebook-b<bits>r<R>.bin} next to the model, where
  * the KV-cache builder picks it up.
  *
  * <p>Calibration text is never the held-out split: by default the model samples its own text
@@ -37,14 +39,22 @@ import java.util.Random;
  */
 public final class CalibrateCommVQ {
 
-    /** Records pre-RoPE keys and delegates attention to an fp16-window CommVQ cache (exact pre-RoPE keys). */
+    /**
+     * Records pre-RoPE keys and each KV head's query energy per RoPE pair ({@code |q_p|²} summed over the
+     * queries that read it; RoPE does not change it), and delegates attention to an fp16-window CommVQ
+     * cache (exact pre-RoPE keys).
+     */
     private static final class KeyRecorder implements KVCache {
         private final KVCache inner;
         private final int kvDim;
         private final float[] keys;
+        private final ModelGeometry g;
+        private final double[][] queryEnergy;
         private int size;
 
-        KeyRecorder(ModelGeometry g, int seq) {
+        KeyRecorder(ModelGeometry g, int seq, double[][] queryEnergy) {
+            this.g = g;
+            this.queryEnergy = queryEnergy;
             // window = seq: nothing is ever encoded, attention runs on the fp16 keys.
             this.inner = new CommVQKVCache(g.numKvHeads(), g.headDim(), g.rope(),
                     new CommVQQuantizer(2, 2, g.rope().layout(), 32).paramsFor(g.headDim()), seq, 16);
@@ -71,6 +81,14 @@ public final class CalibrateCommVQ {
 
         @Override
         public void scores(int kvHead, float[] q, int qOff, int numQueries, int upTo, float[] out, int outOff) {
+            int d = g.headDim();
+            for (int qi = 0; qi < numQueries; qi++) {
+                for (int p = 0; p < d / 2; p++) {
+                    float a = q[qOff + qi * d + g.rope().layout().first(p, d)];
+                    float b = q[qOff + qi * d + g.rope().layout().second(p, d)];
+                    queryEnergy[kvHead][p] += (double) a * a + (double) b * b;
+                }
+            }
             inner.scores(kvHead, q, qOff, numQueries, upTo, out, outOff);
         }
 
@@ -133,6 +151,7 @@ public final class CalibrateCommVQ {
             seq = Math.min(seq, model.contextLength() / group * group);
             int sequences = tokens / seq;
             float[][][] keys = new float[g.numLayers()][g.numKvHeads()][sequences * seq * g.headDim()];
+            double[][][] queryEnergy = new double[g.numLayers()][g.numKvHeads()][g.headDim() / 2];
             int[] ids = text == null ? null : calibrationIds(model, modelDir, text);
             if (ids != null && ids.length < sequences * seq) {
                 sequences = ids.length / seq;
@@ -154,7 +173,7 @@ public final class CalibrateCommVQ {
             for (int s = 0; s < sequences; s++) {
                 List<KVCache> layers = new ArrayList<>();
                 for (int l = 0; l < g.numLayers(); l++) {
-                    layers.add(new KeyRecorder(g, seq));
+                    layers.add(new KeyRecorder(g, seq, queryEnergy[l]));
                 }
                 try (SequenceKVCache cache = new SequenceKVCache(KVCacheConfig.fp16(), layers)) {
                     if (ids != null) {
@@ -176,12 +195,55 @@ public final class CalibrateCommVQ {
                 }
                 System.err.printf("sequence %d/%d recorded (%.0f s)%n", s + 1, sequences, (System.nanoTime() - t0) / 1e9);
             }
-            CommVQCodebook cb = CodebookFit.fit(keys, g.headDim(), g.rope().layout(), bits, residuals, group, iterations,
-                    System.err::println);
+            int[][][] pairBits = allocate(keys, queryEnergy, g, bits * residuals, group);
+            CommVQCodebook cb = CodebookFit.fit(keys, pairBits, g.headDim(), g.rope().layout(), bits, residuals, group,
+                    iterations, System.err::println);
             cb.write(out);
             System.err.printf("wrote %s (%d bytes, %d calibration tokens, %.0f s)%n", out, cb.fileBytes(),
                     (long) sequences * seq, (System.nanoTime() - t0) / 1e9);
         }
+    }
+
+    /**
+     * Bits per axis of every pair from the calibration data: importance = the queries' energy in the pair
+     * times the keys' spread within a block (mean of {@code range_x² + range_y²} over blocks of
+     * {@code group} tokens), the quantities a block grid's error in a score scales with; then
+     * {@link PairBitAllocation}.
+     */
+    static int[][][] allocate(float[][][] keys, double[][][] queryEnergy, ModelGeometry g, int axisBits, int group) {
+        int d = g.headDim();
+        int pairs = d / 2;
+        int[][][] out = new int[keys.length][][];
+        for (int l = 0; l < keys.length; l++) {
+            out[l] = new int[keys[l].length][];
+            for (int h = 0; h < keys[l].length; h++) {
+                float[] k = keys[l][h];
+                int blocks = k.length / d / group;
+                float[] importance = new float[pairs];
+                for (int p = 0; p < pairs; p++) {
+                    int a = g.rope().layout().first(p, d);
+                    int b = g.rope().layout().second(p, d);
+                    double spread = 0;
+                    for (int blk = 0; blk < blocks; blk++) {
+                        spread += squaredRange(k, blk * group, group, d, a) + squaredRange(k, blk * group, group, d, b);
+                    }
+                    importance[p] = (float) Math.max(queryEnergy[l][h][p] * spread / Math.max(1, blocks), Float.MIN_NORMAL);
+                }
+                out[l][h] = PairBitAllocation.allocate(importance, axisBits);
+                System.err.printf("layer %d head %d: bits per axis by pair %s%n", l, h, Arrays.toString(out[l][h]));
+            }
+        }
+        return out;
+    }
+
+    private static double squaredRange(float[] k, int t0, int n, int d, int dim) {
+        float mn = Float.POSITIVE_INFINITY;
+        float mx = Float.NEGATIVE_INFINITY;
+        for (int t = t0; t < t0 + n; t++) {
+            mn = Math.min(mn, k[t * d + dim]);
+            mx = Math.max(mx, k[t * d + dim]);
+        }
+        return (double) (mx - mn) * (mx - mn);
     }
 
     /** Tokens of the calibration file; refuses the model's held-out split or any file that contains it. */

@@ -46,6 +46,20 @@ class QualityMarkdownTest {
     }
 
     @Test
+    void aCalibratedRowIsJudgedOnWhatReachesTheModelWithKeyMseShownBeside() {
+        QualityRow def = new QualityRow("commvq 1x2", "commvq", 3.4, 16, 1.6, 2.4e-2, 0, 5.0e-2, 4.0e-3, 0.96, 20.10, 0.5);
+        QualityRow cal = new QualityRow("commvq 1x2 cal", "commvq", 3.4, 16, 1.6, 2.6e-2, 0, 4.8e-2, 4.5e-3, 0.97, 20.05, 0.25);
+        String md = QualityMarkdown.render(List.of(row("fp16", "fp16", 16, 0, 20.0, 20.0), def, cal), "m", 8, 2048, 512, 1,
+                "cmd", "quality.png");
+        assertThat(md).contains("PASS: commvq 1x2 cal uses no more key bits than the calibration-free default")
+                .contains("PASS: commvq 1x2 cal beats the calibration-free default in attention-output error (4.800e-02 vs 5.000e-02)")
+                .contains("FAIL: commvq 1x2 cal beats the calibration-free default in KL vs fp16 (4.500e-03 vs 4.000e-03)")
+                .contains("PASS: commvq 1x2 cal beats the calibration-free default in perplexity (20.0500 vs 20.1000)")
+                .contains("- (beside the bars) commvq 1x2 cal key MSE 2.600e-02 vs 2.400e-02 calibration-free")
+                .doesNotContain("cal beats the calibration-free default in key MSE");
+    }
+
+    @Test
     void parsesMethodListsAndPutsTheFp16ReferenceFirst() {
         List<QualityConfigs.Named> c = QualityConfigs.parse("int4,commvq:b=1:r=2:vb=4,turboquant:b=2:r=1");
         assertThat(c).extracting(QualityConfigs.Named::label)

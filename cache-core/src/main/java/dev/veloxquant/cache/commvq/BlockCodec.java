@@ -21,9 +21,6 @@ final class BlockCodec {
     private final int headDim;
     private final int[] first;
     private final int[] second;
-    private final int levels;
-    private final int axisBits;
-    private final int axisMask;
     private final float[] xs;
     private final float[] ys;
     private final float[] unit;
@@ -51,14 +48,11 @@ final class BlockCodec {
             first[q] = params.layout().first(q, headDim);
             second[q] = params.layout().second(q, headDim);
         }
-        this.levels = params.levels();
-        this.axisBits = params.axisBits();
-        this.axisMask = (int) ((1L << axisBits) - 1);
         this.xs = new float[params.groupSize()];
         this.ys = new float[params.groupSize()];
         this.unit = new float[params.groupSize() * headDim];
         this.weights = new float[params.groupSize()];
-        this.stride = LevelGrid.stride(levels);
+        this.stride = LevelGrid.stride(layout.maxLevels());
     }
 
     CommVQParams params() {
@@ -117,9 +111,6 @@ final class BlockCodec {
             }
         }
         int fitN = n - fitFrom;
-        if (lv != null && layout.allocated()) {
-            throw new IllegalStateException("a calibrated level table needs the uniform pair layout");
-        }
         // With token norms the error that matters is in key units: weight each token by its norm².
         float[] w = null;
         if (p.tokenNorm() && WEIGHTED_FIT) {
@@ -157,9 +148,9 @@ final class BlockCodec {
                 int ox = q * 2 * stride;
                 int oy = ox + stride;
                 for (int t = 0; t < n; t++) {
-                    int a = LevelGrid.index(unit[t * headDim + first[q]], loX, stX, lv, ox, levels);
-                    int b = LevelGrid.index(unit[t * headDim + second[q]], loY, stY, lv, oy, levels);
-                    layout.put(codes, codeBase, q, t, a | (b << axisBits));
+                    int a = LevelGrid.index(unit[t * headDim + first[q]], loX, stX, lv, ox, lq);
+                    int b = LevelGrid.index(unit[t * headDim + second[q]], loY, stY, lv, oy, lq);
+                    layout.put(codes, codeBase, q, t, a | (b << layout.axisBits(q)));
                 }
                 continue;
             }
@@ -176,6 +167,7 @@ final class BlockCodec {
     private void fitLevels(int q, int fitN, float[] w, float[] lv, short[] meta, int metaBase) {
         int ox = q * 2 * stride;
         int oy = ox + stride;
+        int levels = layout.levels(q);
         if (p.compactSteps()) {
             int cx = LevelGrid.fitCompact(xs, w, fitN, lv, ox, levels, meta, metaBase + q);
             int cy = LevelGrid.fitCompact(ys, w, fitN, lv, oy, levels, meta, metaBase + pairs + q);
@@ -209,8 +201,8 @@ final class BlockCodec {
                     int c = layout.code(codes, codeBase, q, t);
                     float nf = p.tokenNorm() ? Float.float16ToFloat(norms[normBase + t]) : 1f;
                     int o = dstOff + t * dstStride;
-                    dst[o + first[q]] = LevelGrid.value(loX, stX, lv[ox + (c & axisMask)]) * nf;
-                    dst[o + second[q]] = LevelGrid.value(loY, stY, lv[ox + stride + (c >>> axisBits)]) * nf;
+                    dst[o + first[q]] = LevelGrid.value(loX, stX, lv[ox + (c & layout.axisMask(q))]) * nf;
+                    dst[o + second[q]] = LevelGrid.value(loY, stY, lv[ox + stride + (c >>> layout.axisBits(q))]) * nf;
                 }
             }
             return;

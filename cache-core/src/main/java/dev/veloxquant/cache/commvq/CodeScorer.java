@@ -112,7 +112,7 @@ final class CodeScorer {
         this.norm = new float[Math.max(g, VL)];
         this.lX = new float[pairs];
         this.lY = new float[pairs];
-        this.stride = LevelGrid.stride(params.levels());
+        this.stride = LevelGrid.stride(layout.maxLevels());
         this.cs = new int[pairs * VL];
         this.cx = new int[VL];
         this.cy = new int[VL];
@@ -231,13 +231,44 @@ final class CodeScorer {
         if (!vectorized()) {
             return "scalar";
         }
-        if (levels) {
-            return fastPath() && p.levels() <= VL ? "levels" : "general";
-        }
         if (layout.allocated()) {
             return allocatedPath() ? "allocated" : "general";
         }
+        if (levels) {
+            return fastPath() && p.levels() <= VL ? "levels" : "general";
+        }
         return fastPath() ? "fast" : "general";
+    }
+
+    /** Bits of a code that indexes one vector of levels. */
+    private static final int VL_BITS = Integer.numberOfTrailingZeros(VL);
+    private float[] checkedTable;
+    private boolean checkedFits;
+
+    /**
+     * Whether the fused allocated pass can read this level table: axes of up to VL levels by shuffle,
+     * wider ones only if their levels are the uniform {@code i + ½} (the calibration fits shapes up to
+     * 16 levels per axis). Checked once per table.
+     */
+    private boolean tablesFit(float[] lv) {
+        if (lv != checkedTable) {
+            boolean fits = true;
+            for (int pr = 0; pr < pairs && fits; pr++) {
+                if (layout.axisBits(pr) > VL_BITS) {
+                    for (int a = 0; a < 2 && fits; a++) {
+                        for (int i = 0; i < layout.levels(pr); i++) {
+                            if (lv[(pr * 2 + a) * stride + i] != i + 0.5f) {
+                                fits = false;
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            checkedFits = fits;
+            checkedTable = lv;
+        }
+        return checkedFits;
     }
 
     /** Whether the fused path for allocated widths ({@link #scoreAllocatedTwoChunks}) applies: whole vectors per chunk, two or more chunks per block. */
@@ -317,13 +348,16 @@ final class CodeScorer {
             return;
         }
         String path = path(lv != null);
+        if (path.equals("allocated") && lv != null && !tablesFit(lv)) {
+            path = "general";
+        }
         switch (path) {
             case "scalar" -> scoreTokensScalar(codes, meta, norms, b0 * g, b1 * g, q, qOff, numQueries, out, outOff,
                     outStride, lv);
             case "levels" -> scoreBlocksLevels(codes, meta, norms, b0, b1, q, qOff, numQueries, out, outOff, outStride,
                     lv);
             case "general" -> scoreGeneral(codes, meta, norms, b0, b1, q, qOff, numQueries, out, outOff, outStride, lv);
-            case "allocated" -> scoreAllocated(codes, meta, norms, b0, b1, q, qOff, numQueries, out, outOff, outStride);
+            case "allocated" -> scoreAllocated(codes, meta, norms, b0, b1, q, qOff, numQueries, out, outOff, outStride, lv);
             default -> scoreFast(codes, meta, norms, b0, b1, q, qOff, numQueries, out, outOff, outStride);
         }
     }
@@ -466,7 +500,7 @@ final class CodeScorer {
 
     /** {@link #scoreFast} for an allocated layout: the same fused pass, each pair unpacked at its own width. */
     private void scoreAllocated(byte[] codes, short[] meta, short[] norms, int b0, int blocks, float[] q, int qOff,
-                                int numQueries, float[] out, int outOff, int outStride) {
+                                int numQueries, float[] out, int outOff, int outStride, float[] lv) {
         float[][] starts = rope.blockStarts(blocks);
         int blockBytes = p.blockCodeBytes();
         int blockMeta = p.blockMetaShorts();
@@ -475,7 +509,7 @@ final class CodeScorer {
             int codeBase = b * blockBytes;
             if (codeBase + blockBytes + 4 * VL > codes.length) {
                 // the wide loads of the last pairs would run past the array: this block takes the general path
-                scoreGeneral(codes, meta, norms, b, b + 1, q, qOff, numQueries, out, outOff, outStride, null);
+                scoreGeneral(codes, meta, norms, b, b + 1, q, qOff, numQueries, out, outOff, outStride, lv);
                 continue;
             }
             loadBlockVector(meta, b * blockMeta, norms, b * g);
@@ -484,7 +518,7 @@ final class CodeScorer {
             for (int c = 0; c < g / VL; c += 2) {
                 for (int q0 = 0; q0 < numQueries; q0 += QG) {
                     scoreAllocatedTwoChunks(codes, codeBase, c * VL, q0 * pairs, Math.min(QG, numQueries - q0),
-                            out, outOff + t0 + c * VL + q0 * outStride, outStride);
+                            out, outOff + t0 + c * VL + q0 * outStride, outStride, lv);
                 }
             }
         }
@@ -495,7 +529,7 @@ final class CodeScorer {
      * against up to four queries, every pair unpacked from its own bit stream and width.
      */
     private void scoreAllocatedTwoChunks(byte[] codes, int codeBase, int eA, int w0, int m, float[] out, int o,
-                                         int outStride) {
+                                         int outStride, float[] lv) {
         float[] inCos = rope.inCos;
         float[] inSin = rope.inSin;
         float[] inNegSin = rope.inNegSin;
@@ -529,15 +563,41 @@ final class CodeScorer {
                         .reinterpretAsInts()).lanewise(VectorOperators.LSHR, sh).and(codeMask);
             }
             FloatVector sx = FloatVector.broadcast(FS, sX[pr]);
-            FloatVector bx = FloatVector.broadcast(FS, bX[pr]);
             FloatVector sy = FloatVector.broadcast(FS, sY[pr]);
-            FloatVector by = FloatVector.broadcast(FS, bY[pr]);
-            FloatVector xA = ((FloatVector) iv.and(axisMask).convert(VectorOperators.I2F, 0)).fma(sx, bx);
-            FloatVector xB = ((FloatVector) jv.and(axisMask).convert(VectorOperators.I2F, 0)).fma(sx, bx);
-            FloatVector yA = ((FloatVector) iv.lanewise(VectorOperators.LSHR, axisBits).convert(VectorOperators.I2F, 0))
-                    .fma(sy, by);
-            FloatVector yB = ((FloatVector) jv.lanewise(VectorOperators.LSHR, axisBits).convert(VectorOperators.I2F, 0))
-                    .fma(sy, by);
+            IntVector ixA = iv.and(axisMask);
+            IntVector ixB = jv.and(axisMask);
+            IntVector iyA = iv.lanewise(VectorOperators.LSHR, axisBits);
+            IntVector iyB = jv.lanewise(VectorOperators.LSHR, axisBits);
+            FloatVector xA;
+            FloatVector xB;
+            FloatVector yA;
+            FloatVector yB;
+            if (lv == null) {
+                FloatVector bx = FloatVector.broadcast(FS, bX[pr]);
+                FloatVector by = FloatVector.broadcast(FS, bY[pr]);
+                xA = ((FloatVector) ixA.convert(VectorOperators.I2F, 0)).fma(sx, bx);
+                xB = ((FloatVector) ixB.convert(VectorOperators.I2F, 0)).fma(sx, bx);
+                yA = ((FloatVector) iyA.convert(VectorOperators.I2F, 0)).fma(sy, by);
+                yB = ((FloatVector) iyB.convert(VectorOperators.I2F, 0)).fma(sy, by);
+            } else if (axisBits <= VL_BITS) {
+                // calibrated levels: the level by lane shuffle from the axis's table (one vector)
+                FloatVector lx = FloatVector.broadcast(FS, lX[pr]);
+                FloatVector ly = FloatVector.broadcast(FS, lY[pr]);
+                FloatVector tx = FloatVector.fromArray(FS, lv, pr * 2 * stride);
+                FloatVector ty = FloatVector.fromArray(FS, lv, (pr * 2 + 1) * stride);
+                xA = tx.rearrange(ixA.toShuffle().cast(FS)).fma(sx, lx);
+                xB = tx.rearrange(ixB.toShuffle().cast(FS)).fma(sx, lx);
+                yA = ty.rearrange(iyA.toShuffle().cast(FS)).fma(sy, ly);
+                yB = ty.rearrange(iyB.toShuffle().cast(FS)).fma(sy, ly);
+            } else {
+                // a wider axis keeps the uniform levels u_i = i + ½ ({@link #tablesFit}): lo + step·(i + ½)
+                FloatVector lx = FloatVector.broadcast(FS, lX[pr]);
+                FloatVector ly = FloatVector.broadcast(FS, lY[pr]);
+                xA = ((FloatVector) ixA.convert(VectorOperators.I2F, 0)).add(0.5f).fma(sx, lx);
+                xB = ((FloatVector) ixB.convert(VectorOperators.I2F, 0)).add(0.5f).fma(sx, lx);
+                yA = ((FloatVector) iyA.convert(VectorOperators.I2F, 0)).add(0.5f).fma(sy, ly);
+                yB = ((FloatVector) iyB.convert(VectorOperators.I2F, 0)).add(0.5f).fma(sy, ly);
+            }
             int e = pr * g + eA;
             FloatVector ec = FloatVector.fromArray(FS, inCos, e);
             FloatVector xrA = xA.fma(ec, yA.mul(FloatVector.fromArray(FS, inNegSin, e)));
@@ -690,7 +750,7 @@ final class CodeScorer {
         int chunks = g / chunk;
         boolean vecRows = pairs % VL == 0;
         boolean vecGrid = lv == null && vecRows && g >= VL;
-        int dq = lv == null ? 0 : p.levels() <= VL ? 1 : 2;
+        int dq = lv == null ? 0 : layout.maxLevels() <= VL ? 1 : 2;
         if (vecRows) {
             splitQueries(q, qOff, numQueries);
         }
@@ -867,9 +927,9 @@ final class CodeScorer {
 
     /** Calibrated levels, table within one vector: the level by lane shuffle, then {@code lo + step·u}. */
     private void dequantShuffle(int j0, int slot, float[] lv) {
-        int axisBits = p.axisBits();
-        int axisMask = (1 << axisBits) - 1;
         for (int pr = 0; pr < pairs; pr++) {
+            int axisBits = layout.axisBits(pr);
+            int axisMask = layout.axisMask(pr);
             IntVector c = IntVector.fromArray(IS, cs, pr * VL);
             FloatVector ux = FloatVector.fromArray(FS, lv, pr * 2 * stride)
                     .rearrange(c.and(axisMask).toShuffle().cast(FS));
@@ -883,9 +943,9 @@ final class CodeScorer {
 
     /** Calibrated levels, tables wider than a vector: the levels by gather from the pair's table rows. */
     private void dequantGather(int j0, int slot, float[] lv) {
-        int axisBits = p.axisBits();
-        int axisMask = (1 << axisBits) - 1;
         for (int pr = 0; pr < pairs; pr++) {
+            int axisBits = layout.axisBits(pr);
+            int axisMask = layout.axisMask(pr);
             IntVector c = IntVector.fromArray(IS, cs, pr * VL);
             c.and(axisMask).intoArray(cx, 0);
             c.lanewise(VectorOperators.LSHR, axisBits).intoArray(cy, 0);
@@ -1026,8 +1086,12 @@ final class CodeScorer {
             FloatVector sx = FloatVector.fromArray(FS, sX, pr);
             FloatVector sy = FloatVector.fromArray(FS, sY, pr);
             sy.mul(1f / (1 << p.axisBits())).intoArray(sYhi, pr);
-            HalfFloatValues.finiteToFloat(meta, metaBase + pr).add(sx.mul(0.5f)).intoArray(bX, pr);
-            HalfFloatValues.finiteToFloat(meta, metaBase + pairs + pr).add(sy.mul(0.5f)).intoArray(bY, pr);
+            FloatVector lx = HalfFloatValues.finiteToFloat(meta, metaBase + pr);
+            FloatVector ly = HalfFloatValues.finiteToFloat(meta, metaBase + pairs + pr);
+            lx.intoArray(lX, pr);
+            ly.intoArray(lY, pr);
+            lx.add(sx.mul(0.5f)).intoArray(bX, pr);
+            ly.add(sy.mul(0.5f)).intoArray(bY, pr);
         }
         for (int pr = 0; pr < pairs && !p.compactSteps(); pr += VL) {
             FloatVector sx = HalfFloatValues.finiteToFloat(meta, metaBase + pairs + pr);
@@ -1035,8 +1099,12 @@ final class CodeScorer {
             sx.intoArray(sX, pr);
             sy.intoArray(sY, pr);
             sy.mul(1f / (1 << p.axisBits())).intoArray(sYhi, pr);
-            HalfFloatValues.finiteToFloat(meta, metaBase + pr).add(sx.mul(0.5f)).intoArray(bX, pr);
-            HalfFloatValues.finiteToFloat(meta, metaBase + 2 * pairs + pr).add(sy.mul(0.5f)).intoArray(bY, pr);
+            FloatVector lx = HalfFloatValues.finiteToFloat(meta, metaBase + pr);
+            FloatVector ly = HalfFloatValues.finiteToFloat(meta, metaBase + 2 * pairs + pr);
+            lx.intoArray(lX, pr);
+            ly.intoArray(lY, pr);
+            lx.add(sx.mul(0.5f)).intoArray(bX, pr);
+            ly.add(sy.mul(0.5f)).intoArray(bY, pr);
         }
         if (p.tokenNorm()) {
             for (int j = 0; j < g; j += VL) {
@@ -1097,8 +1165,6 @@ final class CodeScorer {
             return;
         }
         float[][] starts = rope.blockStarts((to - 1) / g + 1);
-        int axisBits = p.axisBits();
-        int axisMask = (int) ((1L << axisBits) - 1);
         for (int b = from / g; b * g < to; b++) {
             loadBlock(meta, b * p.blockMetaShorts(), norms, b * g);
             rotateQueries(starts, b, q, qOff, numQueries);
@@ -1114,8 +1180,8 @@ final class CodeScorer {
                             x = UniformGridFit.value(bX[pr], sX[pr], code & layout.axisMask(pr));
                             y = UniformGridFit.value(bY[pr], sY[pr], code >>> layout.axisBits(pr));
                         } else {
-                            x = LevelGrid.value(lX[pr], sX[pr], lv[pr * 2 * stride + (code & axisMask)]);
-                            y = LevelGrid.value(lY[pr], sY[pr], lv[(pr * 2 + 1) * stride + (code >>> axisBits)]);
+                            x = LevelGrid.value(lX[pr], sX[pr], lv[pr * 2 * stride + (code & layout.axisMask(pr))]);
+                            y = LevelGrid.value(lY[pr], sY[pr], lv[(pr * 2 + 1) * stride + (code >>> layout.axisBits(pr))]);
                         }
                         float ec = rope.inCos[pr * g + j];
                         float es = rope.inSin[pr * g + j];

@@ -98,14 +98,38 @@ public final class CodebookFit {
      */
     public static CommVQCodebook fit(float[][][] keys, int headDim, RopeLayout layout, int bits, int numResiduals,
                                      int groupSize, int iterations, Consumer<String> progress) {
+        return fit(keys, null, headDim, layout, bits, numResiduals, groupSize, iterations, progress);
+    }
+
+    /** Axes of more levels keep the uniform ones: a fitted shape buys little there, and the fused scorer reads them without a table. */
+    public static final int MAX_FITTED_AXIS_BITS = 4;
+
+    /**
+     * As above with each pair's bits per axis given by {@code pairBits[layer][head][pair]} (null: all
+     * {@code bits × numResiduals}). Axes of up to {@link #MAX_FITTED_AXIS_BITS} bits get fitted levels;
+     * wider axes keep the uniform levels {@code i + ½}.
+     */
+    public static CommVQCodebook fit(float[][][] keys, int[][][] pairBits, int headDim, RopeLayout layout, int bits,
+                                     int numResiduals, int groupSize, int iterations, Consumer<String> progress) {
         int layers = keys.length;
         int kvHeads = keys[0].length;
-        int levels = 1 << (bits * numResiduals);
         int pairs = headDim / 2;
-        float[] out = new float[layers * kvHeads * headDim * levels];
+        byte[] widths = new byte[layers * kvHeads * pairs];
+        long total = 0;
+        for (int l = 0; l < layers; l++) {
+            for (int h = 0; h < kvHeads; h++) {
+                for (int p = 0; p < pairs; p++) {
+                    int b = pairBits == null ? bits * numResiduals : pairBits[l][h][p];
+                    widths[(l * kvHeads + h) * pairs + p] = (byte) b;
+                    total += 2L << b;
+                }
+            }
+        }
+        float[] out = new float[(int) total];
         long tokens = 0;
         double before = 0;
         double after = 0;
+        int base = 0;
         for (int l = 0; l < layers; l++) {
             for (int h = 0; h < kvHeads; h++) {
                 float[] k = keys[l][h];
@@ -120,7 +144,16 @@ public final class CodebookFit {
                 float[] v = new float[n];
                 double[] sse = new double[iterations + 1];
                 for (int p = 0; p < pairs; p++) {
+                    int axisBits = widths[(l * kvHeads + h) * pairs + p];
+                    int levels = 1 << axisBits;
                     for (int axis = 0; axis < 2; axis++) {
+                        if (axisBits > MAX_FITTED_AXIS_BITS) {
+                            for (int i = 0; i < levels; i++) {
+                                out[base + i] = i + 0.5f;
+                            }
+                            base += levels;
+                            continue;
+                        }
                         int dim = axis == 0 ? layout.first(p, headDim) : layout.second(p, headDim);
                         for (int t = 0; t < n; t++) {
                             v[t] = unit[t * headDim + dim];
@@ -128,20 +161,20 @@ public final class CodebookFit {
                         double[] u = fitAxis(v, w, groupSize, levels, iterations, sse);
                         before += sse[0];
                         after += sse[iterations];
-                        int base = ((l * kvHeads + h) * pairs + p) * 2 * levels + axis * levels;
                         for (int i = 0; i < levels; i++) {
                             float f = (float) u[i];
                             // keep the table strictly increasing after float rounding (empty levels can meet)
                             out[base + i] = i > 0 && !(f > out[base + i - 1]) ? Math.nextUp(out[base + i - 1]) : f;
                         }
+                        base += levels;
                     }
                 }
                 progress.accept(String.format(java.util.Locale.ROOT,
-                        "layer %d head %d: %d tokens fitted; weighted error so far %.4e -> %.4e (%.1f%% lower)",
+                        "layer %d head %d: %d tokens fitted; weighted error of the fitted axes so far %.4e -> %.4e (%.1f%% lower)",
                         l, h, n, before, after, 100 * (1 - after / Math.max(before, 1e-300))));
             }
         }
-        return new CommVQCodebook(bits, numResiduals, layout, layers, kvHeads, headDim, groupSize, tokens, out);
+        return new CommVQCodebook(bits, numResiduals, layout, layers, kvHeads, headDim, groupSize, tokens, widths, out);
     }
 
     /** Unit-norm keys with the cache's fp16-rounded norm, and weights norm² (as {@link BlockCodec}). */

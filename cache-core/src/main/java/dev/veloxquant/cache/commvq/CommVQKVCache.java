@@ -91,7 +91,7 @@ public final class CommVQKVCache implements KVCache {
     /**
      * As above; {@code pairImportance[h]} (per KV head, one weight per RoPE pair, or null) spreads each
      * head's key bits over its pairs with {@link PairBitAllocation} when no codebook is given (a
-     * calibrated codebook fixes the widths it was fitted for).
+     * calibrated codebook brings its own widths, measured on its calibration text).
      */
     public CommVQKVCache(int kvHeads, int headDim, RotaryEmbedding rope, CommVQParams params, int windowSize,
                          int valueBits, int sinkTokens, CommVQCodebook codebook, int layer, float[][] pairImportance) {
@@ -130,9 +130,14 @@ public final class CommVQKVCache implements KVCache {
         this.scorer = new CodeScorer[kvHeads];
         RopeTables tables = RopeTables.of(rope, params.groupSize());
         for (int h = 0; h < kvHeads; h++) {
-            PairLayout layout = codebook != null || !CommVQDefaults.PAIR_ALLOCATION || pairImportance == null || pairImportance[h] == null
-                    ? PairLayout.uniform(params)
-                    : PairLayout.of(params, PairBitAllocation.allocate(pairImportance[h], params.axisBits()));
+            PairLayout layout;
+            if (codebook != null) {
+                layout = PairLayout.of(params, codebook.pairBits(layer, h));
+            } else if (CommVQDefaults.PAIR_ALLOCATION && pairImportance != null && pairImportance[h] != null) {
+                layout = PairLayout.of(params, PairBitAllocation.allocate(pairImportance[h], params.axisBits()));
+            } else {
+                layout = PairLayout.uniform(params);
+            }
             codec[h] = new BlockCodec(params, layout);
             scorer[h] = new CodeScorer(params, tables, layout);
         }

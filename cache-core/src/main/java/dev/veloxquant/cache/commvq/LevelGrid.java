@@ -20,13 +20,26 @@ final class LevelGrid {
         return Math.max(levels, CodeScorer.VL);
     }
 
-    /** Padded table of one head from {@code raw[(pair·2 + axis)·levels + i]}. */
-    static float[] padded(float[] raw, int rawOff, int pairs, int levels) {
-        int s = stride(levels);
-        float[] t = new float[pairs * 2 * s];
-        for (int a = 0; a < pairs * 2; a++) {
-            for (int i = 0; i < s; i++) {
-                t[a * s + i] = raw[rawOff + a * levels + Math.min(i, levels - 1)];
+    /**
+     * Padded table of one head from {@code raw[rawOff ..]}: per pair, axis 0's {@code 2^pairBits[p]}
+     * levels then axis 1's; each axis padded to {@link #stride} of the head's widest pair by repeating
+     * its last level.
+     */
+    static float[] padded(float[] raw, int rawOff, int[] pairBits) {
+        int max = 0;
+        for (int b : pairBits) {
+            max = Math.max(max, 1 << b);
+        }
+        int s = stride(max);
+        float[] t = new float[pairBits.length * 2 * s];
+        int at = rawOff;
+        for (int p = 0; p < pairBits.length; p++) {
+            int levels = 1 << pairBits[p];
+            for (int a = 0; a < 2; a++) {
+                for (int i = 0; i < s; i++) {
+                    t[(p * 2 + a) * s + i] = raw[at + Math.min(i, levels - 1)];
+                }
+                at += levels;
             }
         }
         return t;

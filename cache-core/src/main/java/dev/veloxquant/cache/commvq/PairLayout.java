@@ -73,6 +73,15 @@ final class PairLayout {
         return 2 * axisBits[pair];
     }
 
+    /** Levels per axis of the widest pair. */
+    int maxLevels() {
+        int m = 0;
+        for (int b : axisBits) {
+            m = Math.max(m, 1 << b);
+        }
+        return m;
+    }
+
     /** Byte offset of the pair's codes inside a head's block. */
     int offset(int pair) {
         return offset[pair];

@@ -39,6 +39,43 @@ class CommVQCodebookTest {
         return new CommVQCodebook(bits, res, layout, layers, heads, d, group, 4096, lv);
     }
 
+    /**
+     * A codebook whose pairs have their own widths (random importance through {@link PairBitAllocation});
+     * axes up to {@code fittedBits} get random level shapes, wider ones the uniform {@code i + ½} unless
+     * {@code shapeAll}.
+     */
+    static CommVQCodebook allocated(int bits, int res, RopeLayout layout, int layers, int heads, int d, int group,
+                                    long seed, boolean shapeAll) {
+        Random r = new Random(seed);
+        int pairs = d / 2;
+        byte[] widths = new byte[layers * heads * pairs];
+        int total = 0;
+        for (int lh = 0; lh < layers * heads; lh++) {
+            float[] imp = new float[pairs];
+            for (int p = 0; p < pairs; p++) {
+                imp[p] = (float) Math.exp(r.nextGaussian() * 3);
+            }
+            int[] b = PairBitAllocation.allocate(imp, bits * res);
+            for (int p = 0; p < pairs; p++) {
+                widths[lh * pairs + p] = (byte) b[p];
+                total += 2 << b[p];
+            }
+        }
+        float[] lv = new float[total];
+        int at = 0;
+        for (byte w : widths) {
+            int l = 1 << w;
+            for (int a = 0; a < 2; a++) {
+                for (int i = 0; i < l; i++) {
+                    boolean shaped = shapeAll || w <= CodebookFit.MAX_FITTED_AXIS_BITS;
+                    lv[at + i] = i + 0.5f + (shaped ? (float) (r.nextDouble() - 0.5) * 0.6f : 0f);
+                }
+                at += l;
+            }
+        }
+        return new CommVQCodebook(bits, res, layout, layers, heads, d, group, 4096, widths, lv);
+    }
+
     private static ModelGeometry model(Path dir, RopeLayout layout) {
         return new ModelGeometry("t", LAYERS, 4, HEADS, D, 512, RotaryEmbedding.standard(D, 10000, layout), dir);
     }
@@ -50,11 +87,20 @@ class CommVQCodebookTest {
 
     @Test
     void fileRoundTripKeepsHeaderAndEveryLevel(@TempDir Path dir) throws IOException {
-        CommVQCodebook cb = codebook(2, 2, RopeLayout.INTERLEAVED, LAYERS, HEADS, D, 32, 1);
+        CommVQCodebook cb = allocated(2, 2, RopeLayout.INTERLEAVED, LAYERS, HEADS, D, 32, 1, false);
         Path f = dir.resolve(CommVQCodebook.fileName(2, 2));
         cb.write(f);
         assertThat(f.getFileName().toString()).isEqualTo("commvq-codebook-b2r2.bin");
-        assertThat(Files.size(f)).isEqualTo(cb.fileBytes()).isEqualTo(32 + 4L * LAYERS * HEADS * D * 16 + 4);
+        long levels = 0;
+        for (int l = 0; l < LAYERS; l++) {
+            for (int h = 0; h < HEADS; h++) {
+                assertThat(cb.pairBits(l, h)).isNotEqualTo(uniform(D / 2, 4));
+                for (int b : cb.pairBits(l, h)) {
+                    levels += 2L << b;
+                }
+            }
+        }
+        assertThat(Files.size(f)).isEqualTo(cb.fileBytes()).isEqualTo(32 + LAYERS * HEADS * D / 2 + 4 * levels + 4);
         CommVQCodebook back = CommVQCodebook.read(f);
         assertThat(back.bits()).isEqualTo(2);
         assertThat(back.numResiduals()).isEqualTo(2);
@@ -67,14 +113,21 @@ class CommVQCodebookTest {
         for (int l = 0; l < LAYERS; l++) {
             for (int h = 0; h < HEADS; h++) {
                 for (int p = 0; p < D / 2; p++) {
+                    assertThat(back.pairBits(l, h)[p]).isEqualTo(cb.pairBits(l, h)[p]);
                     for (int a = 0; a < 2; a++) {
-                        for (int i = 0; i < 16; i++) {
+                        for (int i = 0; i < 1 << cb.pairBits(l, h)[p]; i++) {
                             assertThat(back.level(l, h, p, a, i)).isEqualTo(cb.level(l, h, p, a, i));
                         }
                     }
                 }
             }
         }
+    }
+
+    private static int[] uniform(int n, int b) {
+        int[] a = new int[n];
+        java.util.Arrays.fill(a, b);
+        return a;
     }
 
     @Test
@@ -92,19 +145,31 @@ class CommVQCodebookTest {
         byte[] truncated = java.util.Arrays.copyOf(good, good.length - 8);
         assertThatThrownBy(() -> readBytes(dir, truncated)).hasMessageContaining("truncated or corrupt");
         byte[] flipped = good.clone();
-        flipped[40] ^= 1;
+        flipped[good.length - 10] ^= 1; // inside the levels
         assertThatThrownBy(() -> readBytes(dir, flipped)).hasMessageContaining("checksum mismatch");
         byte[] header = good.clone();
         header[18] = 5; // levels per axis that bits x residuals cannot give
         assertThatThrownBy(() -> readBytes(dir, header)).hasMessageContaining("inconsistent header");
         // levels out of order with a valid checksum
         byte[] order = good.clone();
-        ByteBuffer.wrap(order).order(ByteOrder.LITTLE_ENDIAN).putFloat(32, 99f);
-        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-        crc.update(order, 0, order.length - 4);
-        ByteBuffer.wrap(order).order(ByteOrder.LITTLE_ENDIAN).putInt(order.length - 4, (int) crc.getValue());
-        assertThatThrownBy(() -> readBytes(dir, order)).hasMessageContaining("strictly increasing");
+        ByteBuffer.wrap(order).order(ByteOrder.LITTLE_ENDIAN).putFloat(32 + LAYERS * HEADS * D / 2, 99f);
+        assertThatThrownBy(() -> readBytes(dir, recrc(order))).hasMessageContaining("strictly increasing");
+        // a pair width out of range, or widths that do not add up to the head's bits, with a valid checksum
+        byte[] wide = good.clone();
+        wide[32] = 13;
+        assertThatThrownBy(() -> readBytes(dir, recrc(wide))).hasMessageContaining("out of range");
+        byte[] sum = good.clone();
+        sum[32] = 1;
+        sum[33] = 1;
+        assertThatThrownBy(() -> readBytes(dir, recrc(sum))).isInstanceOf(IOException.class);
         assertThat(readBytes(dir, good).levelsPerAxis()).isEqualTo(4);
+    }
+
+    private static byte[] recrc(byte[] b) {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(b, 0, b.length - 4);
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt(b.length - 4, (int) crc.getValue());
+        return b;
     }
 
     private static CommVQCodebook readBytes(Path dir, byte[] b) throws IOException {

@@ -130,6 +130,59 @@ class PairBitAllocationTest {
     }
 
     @Test
+    void allocatedWidthsWithCalibratedLevelsScoreLikeTheReference() {
+        Random r = new Random(13);
+        for (RopeLayout layout : RopeLayout.values()) {
+            for (int d : new int[] {64, 128}) {
+                RotaryEmbedding rope = RotaryEmbedding.standard(d, 10000, layout);
+                for (int group : new int[] {8, 32, 64}) {
+                    for (int[] br : new int[][] {{1, 2}, {2, 2}, {1, 3}}) {
+                        for (boolean shapeAll : new boolean[] {false, true}) {
+                            CommVQCodebook cb = CommVQCodebookTest.allocated(br[0], br[1], layout, 1, 1, d, group,
+                                    r.nextLong(), shapeAll);
+                            CommVQParams p = new CommVQQuantizer(br[0], br[1], layout, group).paramsFor(d);
+                            PairLayout pl = PairLayout.of(p, cb.pairBits(0, 0));
+                            CodeScorer s = new CodeScorer(p, RopeTables.of(rope, group), pl);
+                            CodeScorerPathsTest.check(r, p, s, cb.headTable(0, 0), 3);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aCalibratedCodebookBringsItsOwnWidthsToTheCache() {
+        int heads = 2;
+        int d = 64;
+        RotaryEmbedding rope = RotaryEmbedding.standard(d, 10000, RopeLayout.HALF);
+        CommVQParams p = new CommVQQuantizer(2, 2, RopeLayout.HALF, 32).paramsFor(d);
+        CommVQCodebook cb = CommVQCodebookTest.allocated(2, 2, RopeLayout.HALF, 2, heads, d, 32, 21, false);
+        Random r = new Random(4);
+        float[][] otherImportance = new float[heads][p.pairs()];
+        for (float[] h : otherImportance) {
+            java.util.Arrays.fill(h, 1f);
+            h[3] = 1e4f;
+        }
+        CommVQKVCache c = new CommVQKVCache(heads, d, rope, p, 16, 16, 0, cb, 1, otherImportance);
+        c.append(CommVQTestData.keys(r, 140, heads, d), 0, CommVQTestData.gaussian(r, 140 * heads * d), 0, 140);
+        for (int h = 0; h < heads; h++) {
+            assertThat(c.pairAxisBits(h)).isEqualTo(cb.pairBits(1, h));
+            float[] dk = c.decodeKeys(h);
+            float[] q = CommVQTestData.gaussian(r, 2 * d);
+            float[] out = new float[2 * 140];
+            c.scores(h, q, 0, 2, 140, out, 0);
+            for (int qi = 0; qi < 2; qi++) {
+                for (int t = 0; t < 140; t++) {
+                    assertThat((double) out[qi * 140 + t]).isCloseTo(CommVQTestData.ropeDot(rope, q, qi * d, dk, t * d, t),
+                            Offset.offset(CommVQTestData.tolerance(q, qi * d, dk, t * d, d)));
+                }
+            }
+        }
+        c.close();
+    }
+
+    @Test
     void encodingPicksTheNearestLevelOfEachPairsOwnGrid() {
         Random r = new Random(5);
         CommVQParams p = new CommVQQuantizer(1, 2, RopeLayout.HALF, 32).paramsFor(64);
