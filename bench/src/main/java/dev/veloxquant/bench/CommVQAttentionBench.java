@@ -5,11 +5,17 @@ import dev.veloxquant.cache.KVCacheBuilder;
 import dev.veloxquant.cache.KVCacheConfig;
 import dev.veloxquant.cache.KVCacheMethod;
 import dev.veloxquant.cache.KeyPairImportance;
+import dev.veloxquant.cache.commvq.CodebookFit;
+import dev.veloxquant.cache.commvq.CommVQCodebook;
+import dev.veloxquant.cache.commvq.PairBitAllocation;
 import dev.veloxquant.cache.ModelGeometry;
 import dev.veloxquant.cache.RopeLayout;
 import dev.veloxquant.cache.RotaryEmbedding;
 import dev.veloxquant.cache.SequenceKVCache;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -24,13 +30,15 @@ import java.util.Random;
  *
  * <p>Usage: {@code CommVQAttentionBench [contexts=512,2048,8192,32768] [kvHeads=2] [heads=6] [headDim=64]
  * [configs=2x2,1x2]}; a config ending in {@code a} ({@code 2x2a}) spreads the key bits over the pairs
- * ({@code PairBitAllocation}) by the synthetic keys' per-pair variance, as a model's pair importance would.
+ * ({@code PairBitAllocation}) by the synthetic keys' per-pair variance, as a model's pair importance would;
+ * ending in {@code c} ({@code 2x2c}) it also reads calibrated level tables (a codebook with those widths,
+ * fitted shapes up to 16 levels per axis, as {@code scripts/calibrate-commvq.sh} writes).
  */
 public final class CommVQAttentionBench {
     private CommVQAttentionBench() {
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws IOException {
         int[] contexts = Arrays.stream(arg(args, 0, "512,2048,8192,32768").split(",")).mapToInt(Integer::parseInt).toArray();
         int kvHeads = Integer.parseInt(arg(args, 1, "2"));
         int heads = Integer.parseInt(arg(args, 2, "6"));
@@ -65,6 +73,17 @@ public final class CommVQAttentionBench {
             }
         }
         ModelGeometry allocated = model.withKeyPairImportance(new KeyPairImportance(importance));
+        Path codebookDir = Files.createTempDirectory("commvq-bench");
+        ModelGeometry calibrated = new ModelGeometry("bench", 1, heads, kvHeads, headDim, maxCtx, rope, codebookDir);
+        for (String c : configs) {
+            if (c.endsWith("c")) {
+                String[] br = c.substring(0, c.length() - 1).split("x");
+                int b = Integer.parseInt(br[0]);
+                int res = Integer.parseInt(br[1]);
+                syntheticCodebook(importance, b, res, kvHeads, headDim, r)
+                        .write(codebookDir.resolve(CommVQCodebook.fileName(b, res)));
+            }
+        }
         float[] q = new float[heads * headDim];
         for (int i = 0; i < q.length; i++) {
             q[i] = (float) r.nextGaussian() * 0.1f;
@@ -85,8 +104,10 @@ public final class CommVQAttentionBench {
                 caches.add(null);
             }
             for (int m = 0; m < names.size(); m++) {
-                KVCacheConfig cfg = m == 0 ? KVCacheConfig.fp16() : commvq(configs[m - 1].replace("a", ""));
-                SequenceKVCache s = KVCacheBuilder.build(m > 0 && configs[m - 1].endsWith("a") ? allocated : model, cfg);
+                String c = m == 0 ? "" : configs[m - 1];
+                KVCacheConfig cfg = m == 0 ? KVCacheConfig.fp16() : commvq(c.replace("a", "").replace("c", ""));
+                SequenceKVCache s = KVCacheBuilder.build(c.endsWith("a") ? allocated : c.endsWith("c") ? calibrated : model,
+                        c.endsWith("c") || m == 0 ? cfg : cfg.withCodebookPath(KVCacheConfig.CALIBRATION_FREE));
                 boolean pre = s.layer(0).keysBeforeRope();
                 float[] k = pre ? keys : rotated(keys, rope, ctx, kvHeads, headDim);
                 long t0 = System.nanoTime();
@@ -143,6 +164,32 @@ public final class CommVQAttentionBench {
                 caches.get(m).close();
             }
         }
+    }
+
+    /** Widths from the synthetic importance, random level shapes where the calibration fits them, uniform above. */
+    private static CommVQCodebook syntheticCodebook(float[][][] importance, int bits, int res, int kvHeads, int headDim,
+                                                    Random r) {
+        int pairs = headDim / 2;
+        byte[] widths = new byte[kvHeads * pairs];
+        List<Float> levels = new ArrayList<>();
+        for (int h = 0; h < kvHeads; h++) {
+            int[] b = PairBitAllocation.allocate(importance[0][h], bits * res);
+            for (int p = 0; p < pairs; p++) {
+                widths[h * pairs + p] = (byte) b[p];
+                for (int a = 0; a < 2; a++) {
+                    for (int i = 0; i < 1 << b[p]; i++) {
+                        boolean shaped = b[p] <= CodebookFit.MAX_FITTED_AXIS_BITS;
+                        levels.add(i + 0.5f + (shaped ? (float) (r.nextDouble() - 0.5) * 0.5f : 0f));
+                    }
+                }
+            }
+        }
+        float[] lv = new float[levels.size()];
+        for (int i = 0; i < lv.length; i++) {
+            lv[i] = levels.get(i);
+        }
+        return new CommVQCodebook(bits, res, RopeLayout.HALF, 1, kvHeads, headDim, KVCacheConfig.DEFAULT_GROUP_SIZE, 0,
+                widths, lv);
     }
 
     /** CPU time of this thread: the machine is shared, wall time would charge us for other processes. */

@@ -273,7 +273,7 @@ final class CodeScorer {
 
     /** Whether the fused path for allocated widths ({@link #scoreAllocatedTwoChunks}) applies: whole vectors per chunk, two or more chunks per block. */
     private boolean allocatedPath() {
-        return layout.allocated() && VL >= 8 && g % VL == 0 && g / VL >= 2 && g / VL % 2 == 0 && pairs % VL == 0;
+        return layout.allocated() && BS != null && VL >= 8 && g % VL == 0 && g / VL >= 2 && g / VL % 2 == 0 && pairs % VL == 0;
     }
 
     /**

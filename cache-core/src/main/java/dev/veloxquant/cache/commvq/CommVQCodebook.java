@@ -54,6 +54,8 @@ public final class CommVQCodebook {
     private final float[] levels;
     /** Offset of each (layer, head) table in {@link #levels}, plus the total at the end. */
     private final int[] headOffset;
+    /** Padded tables per (layer, head), built on first use. */
+    private final float[][] padded;
 
     /** A codebook whose pairs all keep {@code bits × numResiduals} bits per axis. */
     public CommVQCodebook(int bits, int numResiduals, RopeLayout layout, int layers, int kvHeads, int headDim,
@@ -115,6 +117,7 @@ public final class CommVQCodebook {
         this.calibrationTokens = calibrationTokens;
         this.pairBits = pairBits.clone();
         this.levels = levels.clone();
+        this.padded = new float[layers * kvHeads][];
     }
 
     private static byte[] uniformBits(int n, int axisBits) {
@@ -185,9 +188,17 @@ public final class CommVQCodebook {
         return levels[at + axis * (1 << pairBits[lh * (headDim / 2) + pair]) + i];
     }
 
-    /** The padded table of one layer and head that codec and scorer read ({@link LevelGrid}). */
-    float[] headTable(int layer, int head) {
-        return LevelGrid.padded(levels, headOffset[layer * kvHeads + head], pairBits(layer, head));
+    /**
+     * The padded table of one layer and head that codec and scorer read ({@link LevelGrid}), built once
+     * and shared by every sequence (read-only): with a wide pair it holds {@code 2^bits} floats per axis
+     * of every pair of the head.
+     */
+    synchronized float[] headTable(int layer, int head) {
+        int lh = layer * kvHeads + head;
+        if (padded[lh] == null) {
+            padded[lh] = LevelGrid.padded(levels, headOffset[lh], pairBits(layer, head));
+        }
+        return padded[lh];
     }
 
     /** Bytes of the file (and, within a few, of the codebook in memory). */
