@@ -517,8 +517,13 @@ final class CodeScorer {
             int t0 = b * g;
             for (int c = 0; c < g / VL; c += 2) {
                 for (int q0 = 0; q0 < numQueries; q0 += QG) {
-                    scoreAllocatedTwoChunks(codes, codeBase, c * VL, q0 * pairs, Math.min(QG, numQueries - q0),
-                            out, outOff + t0 + c * VL + q0 * outStride, outStride, lv);
+                    if (lv == null) {
+                        scoreAllocatedTwoChunks(codes, codeBase, c * VL, q0 * pairs, Math.min(QG, numQueries - q0),
+                                out, outOff + t0 + c * VL + q0 * outStride, outStride);
+                    } else {
+                        scoreAllocatedTwoChunksLevels(codes, codeBase, c * VL, q0 * pairs, Math.min(QG, numQueries - q0),
+                                out, outOff + t0 + c * VL + q0 * outStride, outStride, lv);
+                    }
                 }
             }
         }
@@ -529,6 +534,105 @@ final class CodeScorer {
      * against up to four queries, every pair unpacked from its own bit stream and width.
      */
     private void scoreAllocatedTwoChunks(byte[] codes, int codeBase, int eA, int w0, int m, float[] out, int o,
+                                         int outStride) {
+        float[] inCos = rope.inCos;
+        float[] inSin = rope.inSin;
+        float[] inNegSin = rope.inNegSin;
+        FloatVector a0 = FloatVector.zero(FS);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        FloatVector b2 = a0;
+        FloatVector b3 = a0;
+        for (int pr = 0; pr < pairs; pr++) {
+            int w = layout.pairCodeBits(pr);
+            int axisBits = layout.axisBits(pr);
+            int axisMask = (1 << axisBits) - 1;
+            int from = codeBase + layout.offset(pr) + (eA * w >>> 3);
+            IntVector iv;
+            IntVector jv;
+            if (w == 8) {
+                // byte codes: one load and a widening, as the fast path
+                iv = (IntVector) ByteVector.fromArray(BS, codes, from).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                jv = (IntVector) ByteVector.fromArray(BS, codes, from + VL).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            } else {
+                // lane l: the four bytes from (l·w)/8 by one byte permute, shifted by (l·w) mod 8, masked to w bits
+                ByteVector idx = ByteVector.fromArray(BW, widthIdxFlat, w * 4 * VL);
+                IntVector sh = IntVector.fromArray(IS, widthShiftFlat, w * VL);
+                int codeMask = (1 << w) - 1;
+                iv = ((IntVector) idx.selectFrom(ByteVector.fromArray(BW, codes, from)).reinterpretAsInts())
+                        .lanewise(VectorOperators.LSHR, sh).and(codeMask);
+                jv = ((IntVector) idx.selectFrom(ByteVector.fromArray(BW, codes, from + (VL * w >>> 3)))
+                        .reinterpretAsInts()).lanewise(VectorOperators.LSHR, sh).and(codeMask);
+            }
+            FloatVector sx = FloatVector.broadcast(FS, sX[pr]);
+            FloatVector sy = FloatVector.broadcast(FS, sY[pr]);
+            IntVector ixA = iv.and(axisMask);
+            IntVector ixB = jv.and(axisMask);
+            IntVector iyA = iv.lanewise(VectorOperators.LSHR, axisBits);
+            IntVector iyB = jv.lanewise(VectorOperators.LSHR, axisBits);
+            FloatVector bx = FloatVector.broadcast(FS, bX[pr]);
+            FloatVector by = FloatVector.broadcast(FS, bY[pr]);
+            FloatVector xA = ((FloatVector) ixA.convert(VectorOperators.I2F, 0)).fma(sx, bx);
+            FloatVector xB = ((FloatVector) ixB.convert(VectorOperators.I2F, 0)).fma(sx, bx);
+            FloatVector yA = ((FloatVector) iyA.convert(VectorOperators.I2F, 0)).fma(sy, by);
+            FloatVector yB = ((FloatVector) iyB.convert(VectorOperators.I2F, 0)).fma(sy, by);
+            int e = pr * g + eA;
+            FloatVector ec = FloatVector.fromArray(FS, inCos, e);
+            FloatVector xrA = xA.fma(ec, yA.mul(FloatVector.fromArray(FS, inNegSin, e)));
+            FloatVector yrA = xA.fma(FloatVector.fromArray(FS, inSin, e), yA.mul(ec));
+            ec = FloatVector.fromArray(FS, inCos, e + VL);
+            FloatVector xrB = xB.fma(ec, yB.mul(FloatVector.fromArray(FS, inNegSin, e + VL)));
+            FloatVector yrB = xB.fma(FloatVector.fromArray(FS, inSin, e + VL), yB.mul(ec));
+            int wi = w0 + pr;
+            FloatVector wav = FloatVector.broadcast(FS, wa[wi]);
+            FloatVector wbv = FloatVector.broadcast(FS, wb[wi]);
+            a0 = xrA.fma(wav, yrA.fma(wbv, a0));
+            b0 = xrB.fma(wav, yrB.fma(wbv, b0));
+            if (m > 1) {
+                wav = FloatVector.broadcast(FS, wa[wi + pairs]);
+                wbv = FloatVector.broadcast(FS, wb[wi + pairs]);
+                a1 = xrA.fma(wav, yrA.fma(wbv, a1));
+                b1 = xrB.fma(wav, yrB.fma(wbv, b1));
+                if (m > 2) {
+                    wav = FloatVector.broadcast(FS, wa[wi + 2 * pairs]);
+                    wbv = FloatVector.broadcast(FS, wb[wi + 2 * pairs]);
+                    a2 = xrA.fma(wav, yrA.fma(wbv, a2));
+                    b2 = xrB.fma(wav, yrB.fma(wbv, b2));
+                    if (m > 3) {
+                        wav = FloatVector.broadcast(FS, wa[wi + 3 * pairs]);
+                        wbv = FloatVector.broadcast(FS, wb[wi + 3 * pairs]);
+                        a3 = xrA.fma(wav, yrA.fma(wbv, a3));
+                        b3 = xrB.fma(wav, yrB.fma(wbv, b3));
+                    }
+                }
+            }
+        }
+        FloatVector nA = FloatVector.fromArray(FS, norm, eA);
+        FloatVector nB = FloatVector.fromArray(FS, norm, eA + VL);
+        a0.mul(nA).intoArray(out, o);
+        b0.mul(nB).intoArray(out, o + VL);
+        if (m > 1) {
+            a1.mul(nA).intoArray(out, o + outStride);
+            b1.mul(nB).intoArray(out, o + outStride + VL);
+        }
+        if (m > 2) {
+            a2.mul(nA).intoArray(out, o + 2 * outStride);
+            b2.mul(nB).intoArray(out, o + 2 * outStride + VL);
+        }
+        if (m > 3) {
+            a3.mul(nA).intoArray(out, o + 3 * outStride);
+            b3.mul(nB).intoArray(out, o + 3 * outStride + VL);
+        }
+    }
+
+    /**
+     * {@link #scoreAllocatedTwoChunks} with a calibrated level table {@code lv} (kept apart so each
+     * loop stays small enough for the JIT to keep every vector in registers).
+     */
+    private void scoreAllocatedTwoChunksLevels(byte[] codes, int codeBase, int eA, int w0, int m, float[] out, int o,
                                          int outStride, float[] lv) {
         float[] inCos = rope.inCos;
         float[] inSin = rope.inSin;
@@ -572,23 +676,17 @@ final class CodeScorer {
             FloatVector xB;
             FloatVector yA;
             FloatVector yB;
-            if (lv == null) {
-                FloatVector bx = FloatVector.broadcast(FS, bX[pr]);
-                FloatVector by = FloatVector.broadcast(FS, bY[pr]);
-                xA = ((FloatVector) ixA.convert(VectorOperators.I2F, 0)).fma(sx, bx);
-                xB = ((FloatVector) ixB.convert(VectorOperators.I2F, 0)).fma(sx, bx);
-                yA = ((FloatVector) iyA.convert(VectorOperators.I2F, 0)).fma(sy, by);
-                yB = ((FloatVector) iyB.convert(VectorOperators.I2F, 0)).fma(sy, by);
-            } else if (axisBits <= VL_BITS) {
+            if (axisBits <= VL_BITS) {
                 // calibrated levels: the level by lane shuffle from the axis's table (one vector)
                 FloatVector lx = FloatVector.broadcast(FS, lX[pr]);
                 FloatVector ly = FloatVector.broadcast(FS, lY[pr]);
-                FloatVector tx = FloatVector.fromArray(FS, lv, pr * 2 * stride);
-                FloatVector ty = FloatVector.fromArray(FS, lv, (pr * 2 + 1) * stride);
-                xA = tx.rearrange(ixA.toShuffle().cast(FS)).fma(sx, lx);
-                xB = tx.rearrange(ixB.toShuffle().cast(FS)).fma(sx, lx);
-                yA = ty.rearrange(iyA.toShuffle().cast(FS)).fma(sy, ly);
-                yB = ty.rearrange(iyB.toShuffle().cast(FS)).fma(sy, ly);
+                // the table as int bits, looked up by the codes (one lane permute), read back as floats
+                IntVector tx = FloatVector.fromArray(FS, lv, pr * 2 * stride).reinterpretAsInts();
+                IntVector ty = FloatVector.fromArray(FS, lv, (pr * 2 + 1) * stride).reinterpretAsInts();
+                xA = ixA.selectFrom(tx).reinterpretAsFloats().fma(sx, lx);
+                xB = ixB.selectFrom(tx).reinterpretAsFloats().fma(sx, lx);
+                yA = iyA.selectFrom(ty).reinterpretAsFloats().fma(sy, ly);
+                yB = iyB.selectFrom(ty).reinterpretAsFloats().fma(sy, ly);
             } else {
                 // a wider axis keeps the uniform levels u_i = i + ½ ({@link #tablesFit}): lo + step·(i + ½)
                 FloatVector lx = FloatVector.broadcast(FS, lX[pr]);
@@ -692,10 +790,11 @@ final class CodeScorer {
         for (int pr = 0; pr < pairs; pr++) {
             IntVector iv = ((IntVector) ByteVector.fromArray(BS, codes, off + pr * pairBytes)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0)).lanewise(VectorOperators.LSHR, shift);
-            FloatVector ux = FloatVector.fromArray(FS, lv, pr * 2 * stride)
-                    .rearrange(iv.and(axisMask).toShuffle().cast(FS));
-            FloatVector uy = FloatVector.fromArray(FS, lv, (pr * 2 + 1) * stride)
-                    .rearrange(iv.lanewise(VectorOperators.LSHR, axisBits).and(axisMask).toShuffle().cast(FS));
+            // levels by one lane permute of the table's bits (selectFrom: no shuffle conversion)
+            FloatVector ux = iv.and(axisMask).selectFrom(FloatVector.fromArray(FS, lv, pr * 2 * stride)
+                    .reinterpretAsInts()).reinterpretAsFloats();
+            FloatVector uy = iv.lanewise(VectorOperators.LSHR, axisBits).and(axisMask)
+                    .selectFrom(FloatVector.fromArray(FS, lv, (pr * 2 + 1) * stride).reinterpretAsInts()).reinterpretAsFloats();
             FloatVector x = ux.fma(FloatVector.broadcast(FS, sX[pr]), FloatVector.broadcast(FS, lX[pr]));
             FloatVector y = uy.fma(FloatVector.broadcast(FS, sY[pr]), FloatVector.broadcast(FS, lY[pr]));
             int e = pr * g + e0;
@@ -931,10 +1030,10 @@ final class CodeScorer {
             int axisBits = layout.axisBits(pr);
             int axisMask = layout.axisMask(pr);
             IntVector c = IntVector.fromArray(IS, cs, pr * VL);
-            FloatVector ux = FloatVector.fromArray(FS, lv, pr * 2 * stride)
-                    .rearrange(c.and(axisMask).toShuffle().cast(FS));
-            FloatVector uy = FloatVector.fromArray(FS, lv, (pr * 2 + 1) * stride)
-                    .rearrange(c.lanewise(VectorOperators.LSHR, axisBits).toShuffle().cast(FS));
+            FloatVector ux = c.and(axisMask).selectFrom(FloatVector.fromArray(FS, lv, pr * 2 * stride)
+                    .reinterpretAsInts()).reinterpretAsFloats();
+            FloatVector uy = c.lanewise(VectorOperators.LSHR, axisBits).selectFrom(FloatVector.fromArray(FS, lv, (pr * 2 + 1) * stride)
+                    .reinterpretAsInts()).reinterpretAsFloats();
             FloatVector x = ux.fma(FloatVector.broadcast(FS, sX[pr]), FloatVector.broadcast(FS, lX[pr]));
             FloatVector y = uy.fma(FloatVector.broadcast(FS, sY[pr]), FloatVector.broadcast(FS, lY[pr]));
             rotateInto(x, y, pr * g + j0, slot + pr * VL);
