@@ -10,7 +10,9 @@ package dev.veloxquant.cache.commvq;
  * <p>Code layout of a pair when {@code k = codesPerByte() > 0}: token {@code j = m·(G/k) + i} sits
  * in byte {@code i} at bit {@code m·pairCodeBits}, so one byte load of consecutive {@code i} feeds
  * {@code k} runs of consecutive tokens (vector-friendly). Otherwise codes are a little-endian bit
- * stream. Within a pair code the real axis is in the low {@code axisBits} bits.
+ * stream. Within a pair code the real axis is in the low {@code axisBits} bits. A head whose pairs
+ * have their own widths ({@link PairLayout}, {@link PairBitAllocation}) keeps each pair as a bit
+ * stream of its own width at its own offset; the block's code bytes are the same.
  *
  * <p>The encoder is greedy per residual stage; with the nested grid that is the per-axis nearest
  * fine-grid cell, which {@link #stageCodes} spells out and a test checks.
@@ -242,7 +244,7 @@ final class BlockCodec {
                 : Float.float16ToFloat(meta[base + 3 * pairs + q]);
     }
 
-    /** The pair code (real axis in the low bits) of token {@code t} of pair {@code pair} in the block at {@code codeBase}. */
+    /** The pair code (real axis low) of token {@code t} of pair {@code pair} in the block at {@code codeBase}. */
     int code(byte[] codes, int codeBase, int pair, int t) {
         return layout.code(codes, codeBase, pair, t);
     }

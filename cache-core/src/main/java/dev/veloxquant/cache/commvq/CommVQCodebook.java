@@ -71,13 +71,15 @@ public final class CommVQCodebook {
      */
     public CommVQCodebook(int bits, int numResiduals, RopeLayout layout, int layers, int kvHeads, int headDim,
                           int groupSize, long calibrationTokens, byte[] pairBits, float[] levels) {
-        CommVQParams params = new CommVQParams(bits, numResiduals, groupSize, layout, headDim, true, true); // validates the shape
+        // validates the shape
+        CommVQParams params = new CommVQParams(bits, numResiduals, groupSize, layout, headDim, true, true);
         if (layers <= 0 || kvHeads <= 0) {
             throw new IllegalArgumentException("layers and kvHeads must be positive, got " + layers + ", " + kvHeads);
         }
         int pairs = headDim / 2;
         if (pairBits.length != layers * kvHeads * pairs) {
-            throw new IllegalArgumentException("expected bits for " + layers * kvHeads * pairs + " pairs, got " + pairBits.length);
+            throw new IllegalArgumentException("expected bits for " + layers * kvHeads * pairs + " pairs, got "
+                    + pairBits.length);
         }
         this.headOffset = new int[layers * kvHeads + 1];
         for (int lh = 0; lh < layers * kvHeads; lh++) {
@@ -289,7 +291,7 @@ public final class CommVQCodebook {
         b.get(pairBits);
         long nLevels = 0;
         for (byte pb : pairBits) {
-            if (pb < 1 || pb > PairBitAllocation.MAX_AXIS_BITS) {
+            if (pb < 1 || (pb > PairBitAllocation.MAX_AXIS_BITS && pb != bits * res)) {
                 throw new IOException(file + ": pair width " + pb + " bits is out of range 1.." + PairBitAllocation.MAX_AXIS_BITS);
             }
             nLevels += 2L << pb;

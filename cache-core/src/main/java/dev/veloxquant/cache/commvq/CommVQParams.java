@@ -8,7 +8,8 @@ import dev.veloxquant.cache.RopeLayout;
  * {@code groupSize} tokens and per pair the codebook of stage {@code r} holds the
  * {@code 2^(2·bits)} complex centres {@code θ_a + i·θ_b} of a grid nested inside the previous
  * stage's cell, so after {@code numResiduals} greedy stages each axis of a pair carries
- * {@code axisBits = bits × numResiduals} bits. A complex centre commutes with RoPE's rotation,
+ * {@code axisBits = bits × numResiduals} bits (on average: a head may spread them unevenly over its
+ * pairs, {@link PairLayout}). A complex centre commutes with RoPE's rotation,
  * which is what lets attention rotate the query instead of the key.
  *
  * @param bits         bits per element per residual stage (1-4)
