@@ -11,22 +11,26 @@ import dev.veloxquant.cache.quality.QualityMetrics;
 import dev.veloxquant.engine.api.LanguageModels;
 import dev.veloxquant.engine.safetensors.SafeTensorsFile;
 import dev.veloxquant.engine.safetensors.Tensor;
+import dev.veloxquant.engine.testing.ByteTokenizer;
+import dev.veloxquant.engine.testing.TinyModelWriter;
 import dev.veloxquant.engine.tokenizer.EmbeddedModel;
 import org.assertj.core.data.Percentage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.Arena;
+import java.nio.file.Path;
 import java.nio.file.Files;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The pair importance the engine derives from the embedded model's weights: its value recomputed
- * independently from the checkpoint, and its use: on the recorded attention tensors, CommVQ with bits
+ * The pair importance the engine derives from the weights: its value recomputed independently from
+ * the checkpoint (the embedded model, and a tiny Qwen2-style model with q/k biases), and its use: on the recorded attention tensors, CommVQ with bits
  * spread by it has a smaller attention-output error than with every pair at the same bits.
  */
 class KeyPairImportanceTest {
@@ -71,6 +75,40 @@ class KeyPairImportanceTest {
                 double ke = energy(wk, h * d + p, gamma, hidden) + energy(wk, h * d + p + d / 2, gamma, hidden);
                 assertThat((double) imp.layer(l)[h][p]).as("layer %d head %d pair %d", l, h, p)
                         .isCloseTo(qe * ke, Percentage.withPercentage(1e-3));
+            }
+        }
+    }
+
+    @Test
+    void addsTheQueryBiasButNotTheKeyBias(@TempDir Path tmp) throws Exception {
+        // Qwen2-style q/k/v biases, fp16 weights, GQA 2:1, head_dim 16
+        TinyModelWriter spec = LlamaForwardTest.variant("qwen2-f16-bias");
+        Path dir = spec.write(tmp.resolve("qwen2"));
+        int d = spec.effectiveHeadDim();
+        int group = spec.heads / spec.kvHeads;
+        try (LlamaLanguageModel m = LlamaLanguageModel.load(dir, "qwen2", s -> { }, new ByteTokenizer(), (x, g) -> "", 1);
+             Arena arena = Arena.ofConfined()) {
+            KeyPairImportance imp = m.geometry().keyPairImportance();
+            Map<String, Tensor> t = SafeTensorsFile.open(dir.resolve("model.safetensors"), arena).tensors();
+            for (int l = 0; l < spec.layers; l++) {
+                String a = "model.layers." + l + ".self_attn.";
+                float[] wq = t.get(a + "q_proj.weight").toFloatArray();
+                float[] bq = t.get(a + "q_proj.bias").toFloatArray();
+                float[] wk = t.get(a + "k_proj.weight").toFloatArray();
+                float[] gamma = t.get("model.layers." + l + ".input_layernorm.weight").toFloatArray();
+                for (int h = 0; h < spec.kvHeads; h++) {
+                    for (int p = 0; p < d / 2; p++) {
+                        double qe = 0;
+                        for (int qh = h * group; qh < (h + 1) * group; qh++) {
+                            for (int row : new int[] {qh * d + p, qh * d + p + d / 2}) {
+                                qe += energy(wq, row, gamma, spec.hidden) + (double) bq[row] * bq[row];
+                            }
+                        }
+                        double ke = energy(wk, h * d + p, gamma, spec.hidden) + energy(wk, h * d + p + d / 2, gamma, spec.hidden);
+                        assertThat((double) imp.layer(l)[h][p]).as("layer %d head %d pair %d", l, h, p)
+                                .isCloseTo(qe * ke, Percentage.withPercentage(1e-3));
+                    }
+                }
             }
         }
     }
