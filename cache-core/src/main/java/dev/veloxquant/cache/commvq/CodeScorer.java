@@ -25,6 +25,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class CodeScorer {
     private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
     static final int VL = FS.length();
+    /** Bytes a code array should hold past its last block so the allocated pass's wide loads stay inside it. */
+    static final int LOAD_SLACK = 4 * VL;
     private static final VectorSpecies<Byte> BS = byteSpecies(VL);
     /** Bytes as wide as a float vector (4·VL). */
     private static final VectorSpecies<Byte> BW = VectorSpecies.of(byte.class, FS.vectorShape());
@@ -59,11 +61,12 @@ final class CodeScorer {
     private final float[] lY;
     private final int stride;
     // General path scratch: pair codes [pair·VL + lane], level indices, rotated decoded keys of two chunks.
-    private final int[] cs;
+    /** General-path scratch, allocated on its first use (a cache has one scorer per KV head and layer). */
+    private int[] cs;
     private final int[] cx;
     private final int[] cy;
-    private final float[] xr;
-    private final float[] yr;
+    private float[] xr;
+    private float[] yr;
     private final byte[] tail;
     /** In-block rotation tables, padded by a vector when G < VL (the lanes past G read zeros). */
     private final float[] cosP;
@@ -113,11 +116,8 @@ final class CodeScorer {
         this.lX = new float[pairs];
         this.lY = new float[pairs];
         this.stride = LevelGrid.stride(layout.maxLevels());
-        this.cs = new int[pairs * VL];
         this.cx = new int[VL];
         this.cy = new int[VL];
-        this.xr = new float[2 * pairs * VL];
-        this.yr = new float[2 * pairs * VL];
         this.tail = new byte[4 * VL];
         this.cosP = g >= VL ? rope.inCos : java.util.Arrays.copyOf(rope.inCos, pairs * g + VL);
         this.sinP = g >= VL ? rope.inSin : java.util.Arrays.copyOf(rope.inSin, pairs * g + VL);
@@ -842,6 +842,11 @@ final class CodeScorer {
      */
     private void scoreGeneral(byte[] codes, short[] meta, short[] norms, int b0, int b1, float[] q, int qOff,
                               int numQueries, float[] out, int outOff, int outStride, float[] lv) {
+        if (cs == null) {
+            cs = new int[pairs * VL];
+            xr = new float[2 * pairs * VL];
+            yr = new float[2 * pairs * VL];
+        }
         float[][] starts = rope.blockStarts(b1);
         int blockBytes = p.blockCodeBytes();
         int blockMeta = p.blockMetaShorts();

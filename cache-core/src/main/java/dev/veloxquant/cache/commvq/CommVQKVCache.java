@@ -150,7 +150,8 @@ public final class CommVQKVCache implements KVCache {
         this.scaleScratch = new short[headDim / valueGroup];
         this.zeroScratch = new short[headDim / valueGroup];
         int g = params.groupSize();
-        codes = new byte[kvHeads][4 * params.blockCodeBytes()];
+        // the slack past the last block keeps the scorer's wide code loads inside the array (not data: not charged)
+        codes = new byte[kvHeads][4 * params.blockCodeBytes() + CodeScorer.LOAD_SLACK];
         meta = new short[kvHeads][4 * params.blockMetaShorts()];
         norms = new short[kvHeads][params.tokenNorm() ? 4 * g : 0];
         windowKeys = new short[kvHeads][(windowSize + g) * headDim];
@@ -384,7 +385,7 @@ public final class CommVQKVCache implements KVCache {
 
     private void growBlocks(int n) {
         int g = params.groupSize();
-        codes = grow(codes, n * params.blockCodeBytes());
+        codes = grow(codes, n * params.blockCodeBytes() + CodeScorer.LOAD_SLACK);
         meta = grow(meta, n * params.blockMetaShorts());
         if (params.tokenNorm()) {
             norms = grow(norms, n * g);
