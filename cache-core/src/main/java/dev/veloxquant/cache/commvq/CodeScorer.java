@@ -39,12 +39,12 @@ final class CodeScorer {
     private final RopeTables rope;
     private final BlockCodec codec;
     private final PairLayout layout;
-    /** Allocated layouts: per pair-code width w, the byte permute and lane shifts of a bit-stream chunk (null below VL 8). */
-    private final VectorShuffle<Byte>[] widthIdx;
-    private final int[][] widthShift;
-    /** The same tables flat, for the fused pass (plain array loads the JIT keeps in registers): width w at w·4·VL / w·VL. */
-    private final byte[] widthIdxFlat;
-    private final int[] widthShiftFlat;
+    /**
+     * Allocated layouts, per pair-code width w: lane l's four source bytes of a bit-stream chunk
+     * ({@code widthIdx[w·4·VL + 4·l + i] = (l·w)/8 + i}) and its shift ({@code widthShift[w·VL + l] = (l·w) mod 8}).
+     */
+    private final byte[] widthIdx;
+    private final int[] widthShift;
     private final int pairs;
     private final int g;
     private final int[] first;
@@ -157,33 +157,16 @@ final class CodeScorer {
             this.repeatRun = null;
             this.shiftTab = new int[0];
         }
-        @SuppressWarnings("unchecked")
-        VectorShuffle<Byte>[] wi = new VectorShuffle[2 * PairBitAllocation.MAX_AXIS_BITS + 1];
-        this.widthIdx = wi;
-        this.widthShift = new int[wi.length][];
-        for (int pr = 0; pr < pairs && layout.allocated() && VL >= 8; pr++) {
+        int widths = 2 * PairBitAllocation.MAX_AXIS_BITS + 1;
+        this.widthIdx = new byte[widths * 4 * VL];
+        this.widthShift = new int[widths * VL];
+        for (int pr = 0; pr < pairs && layout.allocated(); pr++) {
             int w = layout.pairCodeBits(pr);
-            if (widthIdx[w] == null) {
-                int[] idx = new int[4 * VL];
-                widthShift[w] = new int[VL];
-                for (int l = 0; l < VL; l++) {
-                    for (int i = 0; i < 4; i++) {
-                        idx[4 * l + i] = (l * w >>> 3) + i;
-                    }
-                    widthShift[w][l] = (l * w) & 7;
+            for (int l = 0; l < VL; l++) {
+                for (int i = 0; i < 4; i++) {
+                    widthIdx[w * 4 * VL + 4 * l + i] = (byte) ((l * w >>> 3) + i);
                 }
-                widthIdx[w] = VectorShuffle.fromArray(BW, idx, 0);
-            }
-        }
-        this.widthIdxFlat = new byte[wi.length * 4 * VL];
-        this.widthShiftFlat = new int[wi.length * VL];
-        for (int w = 0; w < wi.length; w++) {
-            if (widthIdx[w] != null) {
-                int[] idx = widthIdx[w].toArray();
-                for (int i = 0; i < idx.length; i++) {
-                    widthIdxFlat[w * 4 * VL + i] = (byte) idx[i];
-                }
-                System.arraycopy(widthShift[w], 0, widthShiftFlat, w * VL, VL);
+                widthShift[w * VL + l] = (l * w) & 7;
             }
         }
     }
@@ -559,8 +542,8 @@ final class CodeScorer {
                 jv = (IntVector) ByteVector.fromArray(BS, codes, from + VL).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
             } else {
                 // lane l: the four bytes from (l·w)/8 by one byte permute, shifted by (l·w) mod 8, masked to w bits
-                ByteVector idx = ByteVector.fromArray(BW, widthIdxFlat, w * 4 * VL);
-                IntVector sh = IntVector.fromArray(IS, widthShiftFlat, w * VL);
+                ByteVector idx = ByteVector.fromArray(BW, widthIdx, w * 4 * VL);
+                IntVector sh = IntVector.fromArray(IS, widthShift, w * VL);
                 int codeMask = (1 << w) - 1;
                 iv = ((IntVector) idx.selectFrom(ByteVector.fromArray(BW, codes, from)).reinterpretAsInts())
                         .lanewise(VectorOperators.LSHR, sh).and(codeMask);
@@ -658,8 +641,8 @@ final class CodeScorer {
                 jv = (IntVector) ByteVector.fromArray(BS, codes, from + VL).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
             } else {
                 // lane l: the four bytes from (l·w)/8 by one byte permute, shifted by (l·w) mod 8, masked to w bits
-                ByteVector idx = ByteVector.fromArray(BW, widthIdxFlat, w * 4 * VL);
-                IntVector sh = IntVector.fromArray(IS, widthShiftFlat, w * VL);
+                ByteVector idx = ByteVector.fromArray(BW, widthIdx, w * 4 * VL);
+                IntVector sh = IntVector.fromArray(IS, widthShift, w * VL);
                 int codeMask = (1 << w) - 1;
                 iv = ((IntVector) idx.selectFrom(ByteVector.fromArray(BW, codes, from)).reinterpretAsInts())
                         .lanewise(VectorOperators.LSHR, sh).and(codeMask);
@@ -983,9 +966,9 @@ final class CodeScorer {
             int w = layout.pairCodeBits(pr);
             int region = codeBase + layout.offset(pr);
             int from = region + (j0 * w >>> 3);
-            if (widthIdx[w] != null) {
-                ((IntVector) loadWide(codes, from).rearrange(widthIdx[w]).reinterpretAsInts())
-                        .lanewise(VectorOperators.LSHR, IntVector.fromArray(IS, widthShift[w], 0))
+            if (VL >= 8) {
+                ((IntVector) ByteVector.fromArray(BW, widthIdx, w * 4 * VL).selectFrom(loadWide(codes, from))
+                        .reinterpretAsInts()).lanewise(VectorOperators.LSHR, IntVector.fromArray(IS, widthShift, w * VL))
                         .and((1 << w) - 1).intoArray(cs, pr * VL);
             } else {
                 for (int l = 0; l < chunk; l++) {

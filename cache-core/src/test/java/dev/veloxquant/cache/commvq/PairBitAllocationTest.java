@@ -168,16 +168,7 @@ class PairBitAllocationTest {
         c.append(CommVQTestData.keys(r, 140, heads, d), 0, CommVQTestData.gaussian(r, 140 * heads * d), 0, 140);
         for (int h = 0; h < heads; h++) {
             assertThat(c.pairAxisBits(h)).isEqualTo(cb.pairBits(1, h));
-            float[] dk = c.decodeKeys(h);
-            float[] q = CommVQTestData.gaussian(r, 2 * d);
-            float[] out = new float[2 * 140];
-            c.scores(h, q, 0, 2, 140, out, 0);
-            for (int qi = 0; qi < 2; qi++) {
-                for (int t = 0; t < 140; t++) {
-                    assertThat((double) out[qi * 140 + t]).isCloseTo(CommVQTestData.ropeDot(rope, q, qi * d, dk, t * d, t),
-                            Offset.offset(CommVQTestData.tolerance(q, qi * d, dk, t * d, d)));
-                }
-            }
+            assertScoresAreRotatedDecodedKeys(c, h, rope, 2, r);
         }
         c.close();
     }
@@ -240,16 +231,7 @@ class PairBitAllocationTest {
         for (int h = 0; h < heads; h++) {
             assertThat(alloc.pairAxisBits(h)).isEqualTo(PairBitAllocation.allocate(imp[h], 4));
             assertThat(plain.pairAxisBits(h)).containsOnly(4);
-            float[] dk = alloc.decodeKeys(h);
-            float[] q = CommVQTestData.gaussian(r, 3 * d);
-            float[] out = new float[3 * 150];
-            alloc.scores(h, q, 0, 3, 150, out, 0);
-            for (int qi = 0; qi < 3; qi++) {
-                for (int t = 0; t < 150; t++) {
-                    assertThat((double) out[qi * 150 + t]).isCloseTo(CommVQTestData.ropeDot(rope, q, qi * d, dk, t * d, t),
-                            Offset.offset(CommVQTestData.tolerance(q, qi * d, dk, t * d, d)));
-                }
-            }
+            assertScoresAreRotatedDecodedKeys(alloc, h, rope, 3, r);
         }
         plain.close();
         alloc.close();
@@ -292,5 +274,22 @@ class PairBitAllocationTest {
             c.close();
         }
         assertThat(err[1]).isLessThan(0.6 * err[0]);
+    }
+
+    /** Every score of {@code nq} random queries over the whole cache equals q·RoPE_t(decoded key) to float32 rounding. */
+    private static void assertScoresAreRotatedDecodedKeys(CommVQKVCache c, int h, RotaryEmbedding rope, int nq, Random r) {
+        int d = rope.headDim();
+        int n = c.size();
+        float[] dk = c.decodeKeys(h);
+        float[] q = CommVQTestData.gaussian(r, nq * d);
+        float[] out = new float[nq * n];
+        c.scores(h, q, 0, nq, n, out, 0);
+        for (int qi = 0; qi < nq; qi++) {
+            for (int t = 0; t < n; t++) {
+                assertThat((double) out[qi * n + t]).as("head %d query %d token %d", h, qi, t)
+                        .isCloseTo(CommVQTestData.ropeDot(rope, q, qi * d, dk, t * d, t),
+                                Offset.offset(CommVQTestData.tolerance(q, qi * d, dk, t * d, d)));
+            }
+        }
     }
 }
