@@ -18,7 +18,7 @@ import java.util.Locale;
  * the cache quantized causally. Writes a Markdown table and a PNG chart; {@code --check}
  * regenerates the table and fails if it differs from the committed one.
  *
- * <pre>scripts/quality-report.sh [--windows 8] [--context 2048] [--chunk 1] [--methods fp16,int4,commvq:b=2:r=2]
+ * <pre>scripts/quality-report.sh [--windows 24] [--context 2048] [--chunk 1] [--methods fp16,int4,commvq:b=2:r=2]
  *                          [--out docs/quality.md] [--chart docs/quality.png] [--check]</pre>
  */
 public final class QualityReport {
@@ -26,7 +26,7 @@ public final class QualityReport {
     public static void main(String[] args) throws IOException {
         Locale.setDefault(Locale.ROOT);
         Path modelDir = Path.of("models/velox-tiny");
-        int windowsWanted = 8;
+        int windowsWanted = 24;
         int context = 2048;
         int chunk = 1;
         String methods = null;
