@@ -35,7 +35,10 @@ import java.util.Random;
  * takes a file instead, refused if it is (or contains) the model's {@code eval/heldout.txt}.
  *
  * <pre>scripts/calibrate-commvq.sh [--model models/velox-tiny] [--bits 2] [--residuals 2] [--tokens 16384]
- *     [--seq 512] [--group 32] [--iterations 15] [--text FILE] [--seed 1] [--out FILE]</pre>
+ *     [--seq 512] [--group 32] [--iterations 15] [--text FILE] [--seed 1] [--widths measured|weights] [--out FILE]</pre>
+ *
+ * <p>{@code --widths weights} keeps the calibration-free default's pair widths (from the model's
+ * weights) and fits only the level shapes: an ablation of the measured widths.
  */
 public final class CalibrateCommVQ {
 
@@ -120,6 +123,7 @@ public final class CalibrateCommVQ {
         long seed = 1;
         Path text = null;
         Path out = null;
+        boolean measuredWidths = true;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--model" -> modelDir = Path.of(args[++i]);
@@ -132,6 +136,14 @@ public final class CalibrateCommVQ {
                 case "--seed" -> seed = Long.parseLong(args[++i]);
                 case "--text" -> text = Path.of(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
+                case "--widths" -> {
+                    String w = args[++i];
+                    if (!w.equals("measured") && !w.equals("weights")) {
+                        System.err.println("--widths is 'measured' or 'weights', got '" + w + "'");
+                        System.exit(2);
+                    }
+                    measuredWidths = w.equals("measured");
+                }
                 default -> {
                     System.err.println("unknown argument " + args[i] + "; see dev.veloxquant.bench.CalibrateCommVQ");
                     System.exit(2);
@@ -195,7 +207,8 @@ public final class CalibrateCommVQ {
                 }
                 System.err.printf("sequence %d/%d recorded (%.0f s)%n", s + 1, sequences, (System.nanoTime() - t0) / 1e9);
             }
-            int[][][] pairBits = allocate(keys, queryEnergy, g, bits * residuals, group);
+            int[][][] pairBits = measuredWidths ? allocate(keys, queryEnergy, g, bits * residuals, group)
+                    : fromWeights(g, bits * residuals);
             CommVQCodebook cb = CodebookFit.fit(keys, pairBits, g.headDim(), g.rope().layout(), bits, residuals, group,
                     iterations, System.err::println);
             cb.write(out);
@@ -231,6 +244,22 @@ public final class CalibrateCommVQ {
                 }
                 out[l][h] = PairBitAllocation.allocate(importance, axisBits);
                 System.err.printf("layer %d head %d: bits per axis by pair %s%n", l, h, Arrays.toString(out[l][h]));
+            }
+        }
+        return out;
+    }
+
+    /** The widths a calibration-free cache of this model uses (importance from its weights). */
+    static int[][][] fromWeights(ModelGeometry g, int axisBits) {
+        if (g.keyPairImportance() == null) {
+            throw new IllegalArgumentException("--widths weights: the model gives no key pair importance");
+        }
+        int[][][] out = new int[g.numLayers()][g.numKvHeads()][];
+        for (int l = 0; l < g.numLayers(); l++) {
+            for (int h = 0; h < g.numKvHeads(); h++) {
+                out[l][h] = PairBitAllocation.allocate(g.keyPairImportance().layer(l)[h], axisBits);
+                System.err.printf("layer %d head %d: bits per axis by pair (from the weights) %s%n", l, h,
+                        Arrays.toString(out[l][h]));
             }
         }
         return out;
