@@ -252,7 +252,8 @@ public final class CalibrateCommVQ {
     /** The widths a calibration-free cache of this model uses (importance from its weights). */
     static int[][][] fromWeights(ModelGeometry g, int axisBits) {
         if (g.keyPairImportance() == null) {
-            throw new IllegalArgumentException("--widths weights: the model gives no key pair importance");
+            System.err.println("--widths weights: this model gives no key pair importance; use --widths measured");
+            System.exit(2);
         }
         int[][][] out = new int[g.numLayers()][g.numKvHeads()][];
         for (int l = 0; l < g.numLayers(); l++) {
