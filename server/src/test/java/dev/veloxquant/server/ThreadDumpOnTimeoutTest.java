@@ -31,7 +31,9 @@ class ThreadDumpOnTimeoutTest {
         Files.delete(file);
         assertThat(dump).startsWith("# ThreadDumpOnTimeoutTest.aTimeoutLeavesADumpOfEveryThreadAndIsStillThrown: ")
                 .contains("\"" + Thread.currentThread().getName() + "\" RUNNABLE")
-                .contains(ThreadDumpOnTimeout.class.getName() + ".dump(ThreadDumpOnTimeout.java:");
+                .contains(ThreadDumpOnTimeout.class.getName() + ".dump(ThreadDumpOnTimeout.java:")
+                .contains("# compiler queue").contains("# compiled code of dev.veloxquant methods")
+                .doesNotContain("unavailable");
     }
 
     @Test
