@@ -16,8 +16,8 @@ import javax.management.ObjectName;
 /**
  * When a test gives up waiting for the server, writes every thread's stack and the JIT's state to
  * {@code target/thread-dumps/<class>.<test>.txt}: a request that hangs on a CI machine then says where
- * the server was, and {@code run-tests.sh} prints the server's own threads from it after a failed
- * build. Registered for every test of this module (META-INF/services, autodetection on).
+ * the server was, and {@code run-tests.sh} prints the server's own threads from it after the build
+ * (also when the test's rerun passed). Registered for every test of this module (META-INF/services, autodetection on).
  */
 public final class ThreadDumpOnTimeout implements TestExecutionExceptionHandler {
     static final Path DIR = Path.of("target", "thread-dumps");
