@@ -8,9 +8,11 @@ dir=${1:-server/target/thread-dumps}
 for f in "$dir"/*.txt; do
   [[ -f "$f" ]] || continue
   echo "=== threads when $(basename "$f" .txt) timed out (whole dump: $f) ==="
-  awk '/^# compiler queue/{jit = 1; q = 0}
-       jit {if ($0 ~ /^#/ || q < 12 && !/dev\.veloxquant/ || /(Bf16Matrix|F16Matrix|Matmul|Parallel|CodeScorer|LlamaForward)/) {print}; if (!/dev\.veloxquant/) q++; next}
-       /^# /{print; next}
-       /^"/{keep = ($0 ~ /^"(generation-|velox-matmul-|reactor-http-)/); n = 0}
-       keep && n < 14 {print; n++}' "$f"
+  awk '/^# compiler queue/     {part = "queue"; n = 0}
+       /^# compiled code/      {part = "code"; print; next}
+       part == "queue"         {if (n++ < 20) print; next}
+       part == "code"          {if (/(Bf16Matrix|F16Matrix|Matmul|Parallel|CodeScorer|LlamaForward)/) print; next}
+       /^# /                   {print; next}
+       /^"/                    {keep = /^"(generation-|velox-matmul-|reactor-http-)/; n = 0}
+       keep && n < 14          {print; n++}' "$f"
 done
